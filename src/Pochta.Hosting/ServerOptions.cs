@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pochta.Hosting;
+
+/// <summary>Server-wide settings (configuration section <c>Server</c>).</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>The name this server uses in greetings, EHLO, Received headers and its certificate.</summary>
+    [Required]
+    [MinLength(1)]
+    public string HostName { get; set; } = "localhost";
+
+    /// <summary>Connections from loopback count as secure for plaintext authentication (as Dovecot does).</summary>
+    public bool LoopbackIsSecure { get; set; } = true;
+
+    /// <summary>Maximum simultaneous connections from one client IP address, per listener.</summary>
+    [Range(1, 100_000)]
+    public int MaxConnectionsPerIp { get; set; } = 20;
+}
