@@ -305,15 +305,15 @@ public sealed class MessageIndexer : IMessageIndexer
 
             var headers = entity.Headers;
             var ct = entity.ContentType;
-            var hasContentType = headers.Contains(HeaderId.ContentType);
             var parameters = new List<BodyParameter>(ct.Parameters.Count + 1);
             foreach (var p in ct.Parameters)
             {
                 parameters.Add(new BodyParameter(p.Name, p.Value ?? string.Empty));
             }
 
-            // RFC 2045 §5.2: the default is "Content-type: text/plain; charset=us-ascii".
-            if (!hasContentType && ct.IsMimeType("text", "plain") && parameters.Count == 0)
+            // RFC 2045 §5.2: the default is "Content-type: text/plain; charset=us-ascii", and
+            // RFC 2046 §4.1.2 makes US-ASCII the default charset of every text/* type.
+            if (ct.IsMimeType("text", "*") && ct.Parameters.IndexOf("charset") < 0)
             {
                 parameters.Add(new BodyParameter("charset", "us-ascii"));
             }
@@ -353,6 +353,13 @@ public sealed class MessageIndexer : IMessageIndexer
                             {
                                 list.Add(BuildPart(child, depth + 1, isRoot: false));
                             }
+                        }
+
+                        if (list.Count == 0)
+                        {
+                            // IMAP body-type-mpart needs at least one body: a multipart whose
+                            // boundary never occurs gets an empty text/plain part at its end.
+                            list.Add(EmptyTextPart(end));
                         }
 
                         children = list;
@@ -405,6 +412,10 @@ public sealed class MessageIndexer : IMessageIndexer
                 nestedEnvelope,
                 nested);
         }
+
+        private static BodyPart EmptyTextPart(long at) => new(
+            BodyPartKind.Basic, "text", "plain", [new BodyParameter("charset", "us-ascii")],
+            null, null, null, null, null, null, null, at, at, at, 0, [], null, null);
 
         private long Clamp(long value) => value < 0 ? 0 : value > size ? size : value;
 
