@@ -120,8 +120,8 @@ public enum BodyPartKind : byte
 /// <param name="Kind">Leaf, multipart or encapsulated message.</param>
 /// <param name="MediaType">Content-Type type as received (default "text"; "message" in multipart/digest).</param>
 /// <param name="MediaSubtype">Content-Type subtype as received (default "plain"; "rfc822" in multipart/digest).</param>
-/// <param name="Parameters">Content-Type parameters in received order, RFC 2231 decoded. When the
-/// Content-Type header is absent, the RFC 2045 §5.2 default charset=us-ascii is supplied for text/plain.</param>
+/// <param name="Parameters">Content-Type parameters in received order, RFC 2231 decoded. A text/*
+/// part without a charset parameter gets charset=us-ascii appended (RFC 2045 §5.2, RFC 2046 §4.1.2).</param>
 /// <param name="ContentId">Raw Content-ID value.</param>
 /// <param name="Description">Raw Content-Description value.</param>
 /// <param name="TransferEncoding">Raw Content-Transfer-Encoding value (null when absent: 7BIT).</param>
@@ -133,7 +133,9 @@ public enum BodyPartKind : byte
 /// <param name="BodyOffset">Start of the body (just after the blank line ending the header).</param>
 /// <param name="End">End of the body (exclusive).</param>
 /// <param name="Lines">Body size in lines as encoded: for text/* and message/* parts (IMAP body-fld-lines); 0 otherwise.</param>
-/// <param name="Children">Sub-parts of a multipart, in order; empty otherwise.</param>
+/// <param name="Children">Sub-parts of a multipart, in order, never empty for a multipart (a
+/// malformed multipart without parts gets one empty text/plain part, since IMAP's body-type-mpart
+/// requires one); empty otherwise.</param>
 /// <param name="MessageEnvelope">For message/rfc822: the encapsulated message's envelope.</param>
 /// <param name="Message">For message/rfc822: the encapsulated message's root entity (its
 /// Offset equals this part's BodyOffset).</param>
