@@ -1,0 +1,319 @@
+using System.Net;
+using System.Net.Sockets;
+
+using MailKit.Net.Smtp;
+using MailKit.Security;
+
+using Microsoft.Extensions.Logging;
+
+using MimeKit;
+
+using IMailStore = Pochta.Storage.IMailStore;
+using QueueRecipientInfo = Pochta.Storage.QueueRecipientInfo;
+
+namespace Pochta.Delivery.Outbound;
+
+/// <summary>
+/// One destination's connection during a delivery run: connects to the route hosts in order
+/// (each address of each host), keeps the connection for the following messages, and moves on
+/// to the next host when a host fails or the session breaks.
+/// </summary>
+internal sealed class DestinationSession(
+    IReadOnlyList<RouteHost> hosts,
+    Destination destination,
+    IOutboundDnsResolver dns,
+    IMailStore store,
+    DkimMessageSigner signer,
+    OutboundOptions options,
+    string heloName,
+    TimeProvider timeProvider,
+    ILogger logger) : IAsyncDisposable
+{
+    private int _hostIndex;
+    private OutboundSmtpClient? _client;
+    private string? _clientHost;
+    private int _messagesOnConnection;
+    private string _lastError = "451 4.4.1 No answer from the destination hosts";
+    private string? _lastHost;
+
+    /// <summary>Sends one message to its recipients; every recipient gets a result.</summary>
+    public async Task<IReadOnlyList<RecipientAttempt>> SendAsync(OutboundWorkItem item, CancellationToken cancellationToken)
+    {
+        var results = new List<RecipientAttempt>();
+        var pending = item.Recipients.ToList();
+        while (pending.Count > 0 && await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false))
+        {
+            pending = await TransactAsync(item, pending, results, cancellationToken).ConfigureAwait(false);
+            _messagesOnConnection++;
+            if (pending.Count > 0)
+            {
+                // The session broke: the rest go to the next host (RFC 5321 §5.1).
+                await DropAsync().ConfigureAwait(false);
+                _hostIndex++;
+            }
+        }
+
+        results.AddRange(pending.Select(r => new RecipientAttempt(r, AttemptResult.Temporary, _lastError, _lastHost, false)));
+        return results;
+    }
+
+    public async Task QuitAsync(CancellationToken cancellationToken)
+    {
+        if (_client is { IsConnected: true } client)
+        {
+            try
+            {
+                await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or SmtpProtocolException or SocketException or SmtpCommandException)
+            {
+                // QUIT is a courtesy; delivery outcomes are already recorded.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await DropAsync().ConfigureAwait(false);
+
+    private async Task DropAsync()
+    {
+        if (_client is { } client)
+        {
+            _client = null;
+            _clientHost = null;
+            try
+            {
+                if (client.IsConnected)
+                {
+                    await client.DisconnectAsync(quit: false, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SmtpProtocolException or SocketException)
+            {
+            }
+            finally
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private async Task<bool> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        if (_client is { IsConnected: true } && _messagesOnConnection < options.MaxMessagesPerConnection)
+        {
+            return true;
+        }
+
+        await DropAsync().ConfigureAwait(false);
+        for (; _hostIndex < hosts.Count; _hostIndex++)
+        {
+            if (await ConnectHostAsync(hosts[_hostIndex], cancellationToken).ConfigureAwait(false))
+            {
+                _messagesOnConnection = 0;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<bool> ConnectHostAsync(RouteHost host, CancellationToken cancellationToken)
+    {
+        _lastHost = host.Name;
+        IReadOnlyList<IPAddress> addresses;
+        try
+        {
+            addresses = await dns.LookupAddressesAsync(host.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DnsLookupException)
+        {
+            _lastError = "451 4.4.3 Temporary DNS failure looking up host " + host.Name;
+            return false;
+        }
+
+        if (addresses.Count == 0)
+        {
+            _lastError = "451 4.4.4 Host " + host.Name + " has no address";
+            return false;
+        }
+
+        foreach (var address in addresses)
+        {
+            var secure = host.Tls switch
+            {
+                TlsPolicy.Opportunistic => SecureSocketOptions.StartTlsWhenAvailable,
+                TlsPolicy.RequiredStartTls => SecureSocketOptions.StartTls,
+                TlsPolicy.Implicit => SecureSocketOptions.SslOnConnect,
+                _ => SecureSocketOptions.None,
+            };
+
+            if (await TryConnectAsync(host, address, secure, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<bool> TryConnectAsync(RouteHost host, IPAddress address, SecureSocketOptions secure, CancellationToken cancellationToken)
+    {
+        var endPoint = MxOrdering.Describe(address, host.Port);
+        var client = new OutboundSmtpClient(host.Tls, options.AcceptUnverifiedMxCertificates)
+        {
+            LocalDomain = heloName,
+            Timeout = (int)Math.Min(int.MaxValue, options.CommandTimeout.TotalMilliseconds),
+        };
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            using (var timeout = new CancellationTokenSource(options.ConnectTimeout, timeProvider))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, host.Port), linked.Token).ConfigureAwait(false);
+            }
+
+            // MailKit owns the socket from here; the host name is used for SNI and certificate checks.
+            var owned = socket;
+            socket = null;
+            await client.ConnectAsync(owned, host.Name, host.Port, secure, cancellationToken).ConfigureAwait(false);
+
+            if (destination.Kind == RouteKind.SmartHost && options.SmartHost is { UserName: { Length: > 0 } user } relay)
+            {
+                await client.AuthenticateAsync(user, relay.Password ?? "", cancellationToken).ConfigureAwait(false);
+            }
+
+            _client = client;
+            _clientHost = host.Name;
+            logger.LogDebug("Connected to {Host} ({EndPoint}) for {Destination}; TLS {Tls}", host.Name, endPoint, destination.Key, client.IsSecure);
+            return true;
+        }
+        catch (SslHandshakeException) when (host.Tls == TlsPolicy.Opportunistic && secure != SecureSocketOptions.None && options.PlaintextAfterTlsFailure)
+        {
+            client.Dispose();
+            logger.LogInformation("TLS handshake with {Host} ({EndPoint}) failed; retrying in plaintext as configured", host.Name, endPoint);
+            return await TryConnectAsync(host, address, SecureSocketOptions.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsConnectionFailure(ex))
+        {
+            client.Dispose();
+            _lastError = DescribeConnectFailure(ex, host.Name, endPoint);
+            logger.LogInformation("Cannot deliver via {Host} ({EndPoint}): {Error}", host.Name, endPoint, _lastError);
+            return false;
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+    }
+
+    private static bool IsConnectionFailure(Exception ex) =>
+        ex is SocketException or IOException or SmtpProtocolException or SmtpCommandException or SslHandshakeException
+            or AuthenticationException or OperationCanceledException or NotSupportedException or TimeoutException;
+
+    private static string DescribeConnectFailure(Exception ex, string host, string endPoint) => ex switch
+    {
+        SmtpCommandException command => SmtpReplyText.Format((int)command.StatusCode is >= 400 and < 600 ? (int)command.StatusCode : 451, command.Message),
+        SslHandshakeException => "451 4.7.5 TLS handshake with " + host + " failed",
+        AuthenticationException => "451 4.7.0 Authentication with relay " + host + " failed",
+        NotSupportedException => "451 4.7.4 " + host + " does not offer a required extension (STARTTLS or AUTH)",
+        OperationCanceledException or TimeoutException => "451 4.4.1 Connection to " + host + " [" + endPoint + "] timed out",
+        SocketException socket => "451 4.4.1 Connection to " + host + " [" + endPoint + "] failed: " + socket.SocketErrorCode,
+        _ => "451 4.4.2 Connection to " + host + " [" + endPoint + "] lost",
+    };
+
+    /// <summary>One SMTP transaction. Adds final results to <paramref name="results"/>;
+    /// returns the recipients to retry at another host (the session broke).</summary>
+    private async Task<List<QueueRecipientInfo>> TransactAsync(
+        OutboundWorkItem item, List<QueueRecipientInfo> pending, List<RecipientAttempt> results, CancellationToken cancellationToken)
+    {
+        var client = _client!;
+        var host = _clientHost!;
+        var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
+        var entry = item.Entry;
+
+        await using var raw = await store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken).ConfigureAwait(false);
+        var message = await MimeMessage.LoadAsync(raw, persistent: true, cancellationToken).ConfigureAwait(false);
+        signer.Sign(message);
+
+        client.BeginTransaction(entry.EnvelopeId, entry.ReturnFullMessage, pending.Select(r => new RelayRecipient(r.Address, r.Notify, r.OriginalRecipient)).ToList());
+        var sender = entry.Sender.Length == 0 ? new MailboxAddress("", "") : new MailboxAddress("", entry.Sender);
+        var recipients = pending.Select(r => new MailboxAddress("", r.Address)).ToList();
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+
+        RecipientAttempt Result(QueueRecipientInfo r, string reply) => new(r, Classify(reply), reply, host, offersDsn);
+
+        string? RcptReply(QueueRecipientInfo r) =>
+            client.RecipientResponses.TryGetValue(r.Address, out var response)
+                ? SmtpReplyText.Format((int)response.StatusCode, response.Response)
+                : null;
+
+        try
+        {
+            var dataReply = await client.SendAsync(format, message, sender, recipients, cancellationToken).ConfigureAwait(false);
+            foreach (var r in pending)
+            {
+                var rcpt = RcptReply(r);
+                results.Add(rcpt is not null && SmtpReplyText.GetCode(rcpt) >= 300
+                    ? Result(r, rcpt)
+                    : new RecipientAttempt(r, AttemptResult.Delivered, SmtpReplyText.Format(250, dataReply), host, offersDsn));
+            }
+
+            return [];
+        }
+        catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.SenderNotAccepted)
+        {
+            var reply = SmtpReplyText.Format((int)ex.StatusCode, ex.Message);
+            results.AddRange(pending.Select(r => Result(r, reply)));
+            return [];
+        }
+        catch (SmtpCommandException ex) when (ex.ErrorCode is SmtpErrorCode.MessageNotAccepted or SmtpErrorCode.RecipientNotAccepted)
+        {
+            // No recipient accepted (each has its own RCPT reply), or DATA refused (applies to the accepted ones).
+            var dataReply = SmtpReplyText.Format((int)ex.StatusCode, ex.Message);
+            foreach (var r in pending)
+            {
+                var rcpt = RcptReply(r);
+                results.Add(Result(r, rcpt is not null && SmtpReplyText.GetCode(rcpt) >= 300 ? rcpt : dataReply));
+            }
+
+            return [];
+        }
+        catch (NotSupportedException)
+        {
+            // RFC 6531 §3.4: the message needs SMTPUTF8 and the server does not offer it.
+            var reply = "553 5.6.7 The destination does not support internationalized addresses (SMTPUTF8)";
+            results.AddRange(pending.Select(r => Result(r, reply)));
+            return [];
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsConnectionFailure(ex))
+        {
+            // The session broke. A recipient already refused with 5xx stays refused; the others
+            // (even those whose DATA may have been received) are tried again elsewhere.
+            _lastError = DescribeConnectFailure(ex, host, host);
+            var retry = new List<QueueRecipientInfo>();
+            foreach (var r in pending)
+            {
+                var rcpt = RcptReply(r);
+                if (rcpt is not null && SmtpReplyText.GetCode(rcpt) >= 500)
+                {
+                    results.Add(Result(r, rcpt));
+                }
+                else
+                {
+                    retry.Add(r);
+                }
+            }
+
+            return retry;
+        }
+    }
+
+    private static AttemptResult Classify(string reply) => SmtpReplyText.GetCode(reply) switch
+    {
+        >= 200 and < 300 => AttemptResult.Delivered,
+        >= 500 and < 600 => AttemptResult.Permanent,
+        _ => AttemptResult.Temporary,
+    };
+}

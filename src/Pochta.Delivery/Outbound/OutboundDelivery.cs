@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+using Pochta.Hosting;
+using Pochta.Storage;
+
+namespace Pochta.Delivery.Outbound;
+
+/// <summary>Some due recipients of one queue entry, all bound for the same destination.</summary>
+public sealed record OutboundWorkItem(QueueEntryInfo Entry, IReadOnlyList<QueueRecipientInfo> Recipients);
+
+public enum AttemptResult
+{
+    Delivered,
+    Temporary,
+    Permanent,
+}
+
+/// <param name="Reply">The remote reply, or a synthesised one in the same shape.</param>
+public sealed record RecipientAttempt(QueueRecipientInfo Recipient, AttemptResult Result, string Reply, string? RemoteHost, bool RemoteOffersDsn);
+
+/// <summary>
+/// Delivers work for one destination: resolves the route, then sends each message in turn over
+/// one reused connection (all its recipients for that destination in one transaction), moving
+/// to the next MX host when a host cannot be reached. After each message its outcomes are
+/// recorded (and DSNs committed) before the next message is sent.
+///
+/// Crash safety: the only window for a duplicate delivery is between the remote server's 250
+/// after DATA and our commit of the outcome (RecordOutcomesAsync). A crash there leaves the
+/// recipient pending, so it is sent again after restart. Outcomes are recorded with
+/// <see cref="CancellationToken.None"/> so that an orderly shutdown never widens that window.
+/// DSNs are committed before the outcomes: a crash between the two repeats a notice rather
+/// than losing it.
+/// </summary>
+public sealed class OutboundDelivery(
+    IMailStore store,
+    OutboundRouter router,
+    IOutboundDnsResolver dns,
+    DsnSender dsnSender,
+    DkimMessageSigner signer,
+    IOptions<OutboundOptions> options,
+    IOptions<ServerOptions> serverOptions,
+    TimeProvider timeProvider,
+    ILogger<OutboundDelivery> logger)
+{
+    private readonly OutboundOptions _options = options.Value;
+    private readonly RetryPolicy _retry = new(options.Value);
+
+    internal string HostName => _options.HostName ?? serverOptions.Value.HostName;
+
+    public async Task DeliverAsync(Destination destination, IReadOnlyList<OutboundWorkItem> items, CancellationToken cancellationToken)
+    {
+        var route = await router.ResolveAsync(destination, cancellationToken).ConfigureAwait(false);
+        if (route.Status != MxLookupStatus.Found || route.Hosts.Count == 0)
+        {
+            var (result, reply) = route.Status switch
+            {
+                // RFC 7505 §4.3: a null MX means the domain accepts no mail.
+                MxLookupStatus.NullMx => (AttemptResult.Permanent, "556 5.1.10 Recipient address has null MX"),
+                MxLookupStatus.NoSuchDomain => (AttemptResult.Permanent, "550 5.1.2 Recipient domain not found"),
+                _ => (AttemptResult.Temporary, "451 4.4.3 Temporary DNS failure looking up the recipient domain"),
+            };
+            logger.LogInformation("Route for {Destination}: {Status}", destination.Key, route.Status);
+            foreach (var item in items)
+            {
+                await FinishAsync(item, item.Recipients.Select(r => new RecipientAttempt(r, result, reply, null, false)).ToList()).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var session = new DestinationSession(route.Hosts, destination, dns, store, signer, _options, HostName, timeProvider, logger);
+        await using (session.ConfigureAwait(false))
+        {
+            foreach (var item in items)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var attempts = await session.SendAsync(item, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(item, attempts).ConfigureAwait(false);
+            }
+
+            await session.QuitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Turns attempt results into stored outcomes (retry time, expiry) and DSNs.</summary>
+    public async Task FinishAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts)
+    {
+        var now = timeProvider.GetUtcNow();
+        var entry = item.Entry;
+        var outcomes = new List<RecipientOutcome>(attempts.Count);
+        var notices = new List<DsnRecipient>();
+
+        foreach (var a in attempts)
+        {
+            var r = a.Recipient;
+            var notify = Notify.Parse(r.Notify, _options.DelayNotificationWhenNotifyAbsent);
+            switch (a.Result)
+            {
+                case AttemptResult.Delivered:
+                    outcomes.Add(new RecipientOutcome(r.Id, RecipientState.Delivered, a.Reply, a.RemoteHost, null, r.DelayNotified));
+
+                    // RFC 3461 §5.2.2: a server with DSN takes over NOTIFY=SUCCESS; otherwise we report "relayed".
+                    if (notify.HasFlag(NotifyFlags.Success) && !a.RemoteOffersDsn)
+                    {
+                        notices.Add(Notice(r, DsnAction.Relayed, "2.0.0", a, now, null));
+                    }
+
+                    break;
+
+                case AttemptResult.Permanent:
+                    outcomes.Add(new RecipientOutcome(r.Id, RecipientState.Failed, a.Reply, a.RemoteHost, null, r.DelayNotified));
+                    if (notify.HasFlag(NotifyFlags.Failure))
+                    {
+                        notices.Add(Notice(r, DsnAction.Failed, SmtpReplyText.GetStatus(a.Reply, "5.0.0"), a, now, null));
+                    }
+
+                    break;
+
+                default:
+                    var next = _retry.NextAttempt(entry.CreatedAt, r.Attempts + 1, now);
+                    if (next is null)
+                    {
+                        // Expired (RFC 3463 X.4.7 when the last reply carries no better status).
+                        outcomes.Add(new RecipientOutcome(r.Id, RecipientState.Failed, a.Reply, a.RemoteHost, null, r.DelayNotified));
+                        if (notify.HasFlag(NotifyFlags.Failure))
+                        {
+                            notices.Add(Notice(r, DsnAction.Failed, SmtpReplyText.GetStatus(a.Reply, "4.4.7"), a, now, null));
+                        }
+
+                        break;
+                    }
+
+                    var delayNotified = r.DelayNotified;
+                    if (!delayNotified && _retry.DelayNoticeDue(entry.CreatedAt, now))
+                    {
+                        delayNotified = true;
+                        if (notify.HasFlag(NotifyFlags.Delay))
+                        {
+                            notices.Add(Notice(r, DsnAction.Delayed, SmtpReplyText.GetStatus(a.Reply, "4.0.0"), a, now, _retry.ExpiresAt(entry.CreatedAt)));
+                        }
+                    }
+
+                    outcomes.Add(new RecipientOutcome(r.Id, RecipientState.Deferred, a.Reply, a.RemoteHost, next, delayNotified));
+                    break;
+            }
+        }
+
+        if (notices.Count > 0)
+        {
+            try
+            {
+                await dsnSender.SendAsync(entry, notices, HostName, now, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or StoreNotFoundException)
+            {
+                logger.LogError(ex, "Could not send DSN for queue entry {QueueId}", entry.Id);
+            }
+        }
+
+        await store.Queue.RecordOutcomesAsync(entry.Id, outcomes, CancellationToken.None).ConfigureAwait(false);
+        foreach (var a in attempts)
+        {
+            logger.LogInformation("Queue {QueueId} to {Recipient}: {Result} via {Host}: {Reply}", entry.Id, a.Recipient.Address, a.Result, a.RemoteHost ?? "-", a.Reply);
+        }
+    }
+
+    private static DsnRecipient Notice(QueueRecipientInfo r, DsnAction action, string status, RecipientAttempt a, DateTimeOffset now, DateTimeOffset? until) =>
+        new(r.Address, r.OriginalRecipient, action, status, a.RemoteHost, a.Reply, now, until);
+}

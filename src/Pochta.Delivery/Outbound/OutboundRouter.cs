@@ -1,0 +1,100 @@
+using System.Globalization;
+
+namespace Pochta.Delivery.Outbound;
+
+public enum RouteKind
+{
+    Mx,
+    TransportMap,
+    SmartHost,
+}
+
+/// <summary>How to secure a connection to a route host.</summary>
+public enum TlsPolicy
+{
+    /// <summary>RFC 7435 / RFC 3207: STARTTLS when offered; plaintext only when it is not offered.</summary>
+    Opportunistic,
+
+    /// <summary>STARTTLS required, certificate validated.</summary>
+    RequiredStartTls,
+
+    /// <summary>TLS from the first byte, certificate validated.</summary>
+    Implicit,
+
+    /// <summary>Plaintext (configured for a trusted relay).</summary>
+    None,
+}
+
+/// <summary>Where a recipient's mail goes; recipients with equal <see cref="Key"/> share connections.</summary>
+public sealed record Destination(string Key, RouteKind Kind, string Domain, string? Host, int Port);
+
+public sealed record RouteHost(string Name, int Port, TlsPolicy Tls);
+
+/// <param name="Hosts">In the order to try them.</param>
+public sealed record RouteResolution(MxLookupStatus Status, IReadOnlyList<RouteHost> Hosts, string? Error);
+
+/// <summary>Chooses the destination of a recipient: smart host, static transport map, or MX.</summary>
+public sealed class OutboundRouter(OutboundOptions options, IOutboundDnsResolver dns)
+{
+    public Destination GetDestination(string recipient)
+    {
+        var at = recipient.LastIndexOf('@');
+        var domain = (at >= 0 ? recipient[(at + 1)..] : recipient).ToLowerInvariant();
+
+        if (options.SmartHost is { } relay)
+        {
+            return new Destination("relay:" + relay.Host + ":" + relay.Port.ToString(CultureInfo.InvariantCulture), RouteKind.SmartHost, domain, relay.Host, relay.Port);
+        }
+
+        if (options.TransportMap.TryGetValue(domain, out var target))
+        {
+            var (host, port) = ParseHostPort(target, 25);
+            return new Destination("map:" + host + ":" + port.ToString(CultureInfo.InvariantCulture), RouteKind.TransportMap, domain, host, port);
+        }
+
+        return new Destination("mx:" + domain, RouteKind.Mx, domain, null, options.MxPort);
+    }
+
+    public async Task<RouteResolution> ResolveAsync(Destination destination, CancellationToken cancellationToken)
+    {
+        switch (destination.Kind)
+        {
+            case RouteKind.SmartHost:
+                var relay = options.SmartHost!;
+                var tls = relay.Tls switch
+                {
+                    SmartHostTls.Implicit => TlsPolicy.Implicit,
+                    SmartHostTls.None => TlsPolicy.None,
+                    _ => TlsPolicy.RequiredStartTls,
+                };
+                return new RouteResolution(MxLookupStatus.Found, [new RouteHost(relay.Host, relay.Port, tls)], null);
+            case RouteKind.TransportMap:
+                return new RouteResolution(MxLookupStatus.Found, [new RouteHost(destination.Host!, destination.Port, TlsPolicy.Opportunistic)], null);
+            default:
+                var mx = await dns.LookupMxAsync(destination.Domain, cancellationToken).ConfigureAwait(false);
+                return new RouteResolution(
+                    mx.Status,
+                    mx.Hosts.Select(h => new RouteHost(h.Name, destination.Port, TlsPolicy.Opportunistic)).ToList(),
+                    mx.Error);
+        }
+    }
+
+    /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c>.</summary>
+    public static (string Host, int Port) ParseHostPort(string text, int defaultPort)
+    {
+        text = text.Trim();
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf(']', StringComparison.Ordinal);
+            var host = text[1..close];
+            return close + 1 < text.Length && text[close + 1] == ':'
+                ? (host, int.Parse(text.AsSpan(close + 2), CultureInfo.InvariantCulture))
+                : (host, defaultPort);
+        }
+
+        var colon = text.LastIndexOf(':');
+        return colon > 0 && text.IndexOf(':', StringComparison.Ordinal) == colon
+            ? (text[..colon], int.Parse(text.AsSpan(colon + 1), CultureInfo.InvariantCulture))
+            : (text, defaultPort);
+    }
+}

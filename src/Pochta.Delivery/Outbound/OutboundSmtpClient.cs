@@ -1,0 +1,116 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+using MailKit;
+using MailKit.Net.Smtp;
+
+using MimeKit;
+
+namespace Pochta.Delivery.Outbound;
+
+/// <summary>The RFC 3461 parameters to relay with one recipient.</summary>
+internal sealed record RelayRecipient(string Address, string? Notify, string? OriginalRecipient);
+
+/// <summary>
+/// MailKit's SmtpClient, adapted for relaying: a rejected recipient is recorded instead of
+/// aborting the transaction (the others still get the message), and the DSN parameters we
+/// received (NOTIFY, ORCPT, ENVID, RET) are passed on when the server offers DSN.
+/// Certificate policy: validated, except that opportunistic TLS to an MX host may accept an
+/// unverified certificate when configured (RFC 7435 §4: unauthenticated encryption beats
+/// plaintext). Never an unconditional accept.
+/// </summary>
+internal sealed class OutboundSmtpClient : SmtpClient
+{
+    private readonly Dictionary<string, SmtpResponse> _responses = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, RelayRecipient> _recipients = new Dictionary<string, RelayRecipient>();
+    private string? _envelopeId;
+
+    public OutboundSmtpClient(TlsPolicy policy, bool acceptUnverifiedOpportunistic)
+    {
+        Policy = policy;
+        ServerCertificateValidationCallback = (_, _, _, errors) =>
+            errors == SslPolicyErrors.None || (policy == TlsPolicy.Opportunistic && acceptUnverifiedOpportunistic);
+    }
+
+    public TlsPolicy Policy { get; }
+
+    /// <summary>RCPT replies of the current transaction, by recipient address.</summary>
+    public IReadOnlyDictionary<string, SmtpResponse> RecipientResponses => _responses;
+
+    public int AcceptedCount { get; private set; }
+
+    /// <summary>Sets the parameters of the next transaction.</summary>
+    public void BeginTransaction(string? envelopeId, bool returnFull, IReadOnlyList<RelayRecipient> recipients)
+    {
+        _responses.Clear();
+        AcceptedCount = 0;
+        _envelopeId = envelopeId;
+        _recipients = recipients.ToDictionary(r => r.Address, StringComparer.OrdinalIgnoreCase);
+
+        // RFC 3461 §4.3: RET is relayed as received; HDRS is the default when absent.
+        DeliveryStatusNotificationType = returnFull ? DeliveryStatusNotificationType.Full : DeliveryStatusNotificationType.Unspecified;
+    }
+
+    protected override string? GetEnvelopeId(MimeMessage message) => _envelopeId;
+
+    /// <summary>RFC 3461 §4.1: NOTIFY is relayed as received; absent stays absent.</summary>
+    protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox)
+    {
+        if (!_recipients.TryGetValue(mailbox.Address, out var r) || r.Notify is null)
+        {
+            return null;
+        }
+
+        var flags = Notify.Parse(r.Notify, delayWhenAbsent: false);
+        if (flags.HasFlag(NotifyFlags.Never))
+        {
+            return DeliveryStatusNotification.Never;
+        }
+
+        DeliveryStatusNotification result = 0;
+        if (flags.HasFlag(NotifyFlags.Success))
+        {
+            result |= DeliveryStatusNotification.Success;
+        }
+
+        if (flags.HasFlag(NotifyFlags.Failure))
+        {
+            result |= DeliveryStatusNotification.Failure;
+        }
+
+        if (flags.HasFlag(NotifyFlags.Delay))
+        {
+            result |= DeliveryStatusNotification.Delay;
+        }
+
+        return result;
+    }
+
+    /// <summary>The stored bytes go out unchanged when the server can take them (8BITMIME or
+    /// BINARYMIME, or a 7-bit message): no re-encoding, so DKIM signatures stay valid. Only a
+    /// message sent to a server without 8BITMIME is prepared for 7-bit transport (8-bit parts re-encoded) (RFC 6152 §3).</summary>
+    protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
+    {
+        if (constraint == EncodingConstraint.SevenBit)
+        {
+            base.Prepare(options, message, constraint, maxLineLength);
+        }
+    }
+
+    protected override void OnRecipientAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
+    {
+        _responses[mailbox.Address] = response;
+        AcceptedCount++;
+    }
+
+    /// <summary>Records the rejection; the transaction goes on with the other recipients.</summary>
+    protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
+        _responses[mailbox.Address] = response;
+
+    /// <summary>Every recipient refused: abort before DATA (MailKit then sends RSET and keeps the connection).</summary>
+    protected override void OnNoRecipientsAccepted(MimeMessage message) =>
+        throw new SmtpCommandException(SmtpErrorCode.MessageNotAccepted, SmtpStatusCode.TransactionFailed, "No recipients were accepted.");
+
+    internal static bool IsCertificateAcceptable(TlsPolicy policy, bool acceptUnverified, SslPolicyErrors errors, X509Certificate? certificate) =>
+        certificate is not null && (errors == SslPolicyErrors.None || (policy == TlsPolicy.Opportunistic && acceptUnverified));
+}
