@@ -144,7 +144,8 @@ internal static class TextExtractor
                 raw = new string(buffer, 0, total);
             }
 
-            return isHtml ? HtmlToPlain(raw) : raw;
+            // Line ends are normalized to LF: searches match across both forms, text is smaller.
+            return (isHtml ? HtmlToPlain(raw) : raw).ReplaceLineEndings("\n");
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or NotSupportedException or DecoderFallbackException or IOException)
         {
