@@ -4,6 +4,7 @@ using MimeKit;
 using MimeKit.Utils;
 
 using Pochta.Client.Cli;
+using Pochta.Client.Config;
 using Pochta.Client.Net;
 
 namespace Pochta.Client;
@@ -25,9 +26,11 @@ public static class SendmailCommand
         var sender = new Option<string?>("-f", "-r") { Description = "Envelope sender" };
         var ignoreDots = new Option<bool>("-i", "-oi") { Description = "Accepted for compatibility: a lone '.' never ends input here" };
         var smtp = new Option<string?>("--smtp") { Description = "Submit unauthenticated to this relay (host[:port]) instead of an account" };
+        var smtpSecurity = new Option<string?>("--smtp-security") { Description = "tls, starttls or none for --smtp (default: none on loopback, else by port)" };
+        smtpSecurity.AcceptOnlyFromAmong("tls", "starttls", "none");
         var command = new Command("sendmail", "Submit a message read from stdin (sendmail convention)")
         {
-            recipients, fromHeaders, sender, ignoreDots, smtp,
+            recipients, fromHeaders, sender, ignoreDots, smtp, smtpSecurity,
         };
         globals.AddTo(command);
         return command.Bind(globals, environment, async context =>
@@ -86,7 +89,7 @@ public static class SendmailCommand
 
                 using var client = account is not null
                     ? await context.Connector.SmtpAsync(account, context.CancellationToken)
-                    : await MailConnector.SmtpAnonymousAsync(EndpointParser.Parse(relay!, MailProtocol.Smtp, null), context.CancellationToken);
+                    : await MailConnector.SmtpAnonymousAsync(RelayEndpoint(relay!, context.Get(smtpSecurity)), context.CancellationToken);
                 await client.SendAsync(message, from, envelope, context.CancellationToken);
                 await client.DisconnectAsync(quit: true, context.CancellationToken);
                 if (context.Json)
@@ -97,5 +100,20 @@ public static class SendmailCommand
 
             return ExitCodes.Ok;
         });
+    }
+
+    private static ServerEndpoint RelayEndpoint(string relay, string? security)
+    {
+        var endpoint = EndpointParser.Parse(relay, MailProtocol.Smtp, security switch
+        {
+            "tls" => TransportSecurity.Tls,
+            "starttls" => TransportSecurity.StartTls,
+            "none" => TransportSecurity.None,
+            _ => null,
+        });
+
+        // A relay on this machine: the traffic never leaves it, and local MTAs often have no certificate.
+        var loopback = endpoint.Host == "localhost" || (System.Net.IPAddress.TryParse(endpoint.Host, out var address) && System.Net.IPAddress.IsLoopback(address));
+        return security is null && loopback ? endpoint with { Security = TransportSecurity.None } : endpoint;
     }
 }
