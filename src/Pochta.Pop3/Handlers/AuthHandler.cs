@@ -39,6 +39,8 @@ internal sealed class AuthHandler : IPop3CommandHandler
             return;
         }
 
+        // ISaslServer takes an empty first message as "no initial response", so "=" (an empty
+        // initial response, RFC 5034 §4) reaches the mechanism the same way.
         byte[] message = [];
         if (auth.InitialResponse is { } initial && initial != "=")
         {
