@@ -12,11 +12,12 @@ using Pochta.Hosting;
 using Pochta.Mime;
 using Pochta.Sasl;
 using Pochta.Storage;
+using Pochta.Storage.Sqlite;
 
 namespace Pochta.Pop3.Tests.Session;
 
 /// <summary>Runs POP3 sessions over in-memory pipes against a store and an authenticator, with a
-/// fake clock. Accounts: alice@example.test / secret, bob@example.test / hunter2.</summary>
+/// fake clock, against the real SqliteMailStore and Authenticator. Accounts: alice@example.test / secret, bob@example.test / hunter2.</summary>
 internal sealed class Pop3Harness : IAsyncDisposable
 {
     public const string Alice = "alice@example.test";
@@ -28,21 +29,29 @@ internal sealed class Pop3Harness : IAsyncDisposable
     public static readonly IPEndPoint Remote = new(IPAddress.Parse("192.0.2.10"), 40000);
 
     private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
-    private readonly InMemoryStore _store = new();
     private readonly List<TestClient> _clients = [];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pochta-pop3-" + Guid.NewGuid().ToString("N"));
 
-    public Pop3Harness(Action<Pop3Options>? configure = null)
+    private Pop3Harness(Action<Pop3Options>? configure)
     {
         Options = new Pop3Options { AuthFailureDelay = TimeSpan.Zero };
         configure?.Invoke(Options);
-        AliceInbox = _store.AddMailbox(1, "INBOX");
-        BobInbox = _store.AddMailbox(2, "INBOX");
-        Authenticator = new FakeAuthenticator(new Dictionary<string, (long, string)>
-        {
-            [Alice] = (1, AlicePassword),
-            [Bob] = (2, BobPassword),
-        });
         Registry = new Pop3MaildropRegistry(Time);
+
+        // The store's group-commit writer runs on the real clock; the session's timers use Time.
+        Store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _directory }, TimeProvider.System);
+        Authenticator = new Authenticator(Store);
+    }
+
+    /// <summary>A fresh SqliteMailStore in a temp directory with the two accounts and the real Authenticator.</summary>
+    public static async Task<Pop3Harness> CreateAsync(Action<Pop3Options>? configure = null)
+    {
+        var h = new Pop3Harness(configure);
+        await h.Store.InitializeAsync(CancellationToken.None);
+        await h.Store.Directory.AddDomainAsync("example.test", CancellationToken.None);
+        h.AliceInbox = await h.AddAccountAsync(Alice, AlicePassword);
+        h.BobInbox = await h.AddAccountAsync(Bob, BobPassword);
+        return h;
     }
 
     public static string CertificateHash => Certificate.Value.GetCertHashString();
@@ -51,17 +60,22 @@ internal sealed class Pop3Harness : IAsyncDisposable
 
     public Pop3Options Options { get; }
 
-    public IMailStore Store => _store;
-
-    public InMemoryStore Memory => _store;
+    public SqliteMailStore Store { get; }
 
     public IAuthenticator Authenticator { get; }
 
     public Pop3MaildropRegistry Registry { get; }
 
-    public MailboxInfo AliceInbox { get; }
+    public MailboxInfo AliceInbox { get; private set; } = null!;
 
-    public MailboxInfo BobInbox { get; }
+    public MailboxInfo BobInbox { get; private set; } = null!;
+
+    /// <summary>Low PBKDF2 work for test accounts (the 600,000 default would dominate test time).</summary>
+    private async Task<MailboxInfo> AddAccountAsync(string address, string password)
+    {
+        var account = await Store.Directory.AddAccountAsync(address, PasswordCredential.Create(password, 4096), 0, CancellationToken.None);
+        return (await Store.Mailboxes.FindMailboxAsync(account.Id, "INBOX", CancellationToken.None))!;
+    }
 
     /// <summary>Starts a session. Loopback counts as secure unless <paramref name="loopbackIsSecure"/> is false.</summary>
     public TestClient Connect(IPEndPoint? remote = null, bool tls = false, bool loopbackIsSecure = true, bool overLimit = false, CancellationToken stopping = default)
@@ -135,6 +149,15 @@ internal sealed class Pop3Harness : IAsyncDisposable
         foreach (var client in _clients)
         {
             await client.DisposeAsync();
+        }
+
+        await Store.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 

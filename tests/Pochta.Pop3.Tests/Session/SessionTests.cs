@@ -2,6 +2,7 @@ using System.Text;
 
 using Pochta.Core;
 using Pochta.Pop3.Protocol;
+using Pochta.Storage;
 
 using static Pochta.Pop3.Tests.Session.Pop3Harness;
 
@@ -20,7 +21,7 @@ public class SessionTests
     [Fact]
     public async Task Capa_in_authorization_on_a_secure_connection()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -29,7 +30,7 @@ public class SessionTests
             S: TOP
             S: UIDL
             S: USER
-            S: SASL PLAIN X-FINAL
+            S: SASL SCRAM-SHA-256 PLAIN LOGIN
             S: RESP-CODES
             S: AUTH-RESP-CODE
             S: PIPELINING
@@ -46,7 +47,7 @@ public class SessionTests
     [Fact]
     public async Task Capa_before_tls_from_a_remote_address_offers_STLS_and_no_plaintext()
     {
-        await using var h = new Pop3Harness(o => { o.ExpireDays = 30; o.LoginDelaySeconds = 60; });
+        await using var h = await Pop3Harness.CreateAsync(o => { o.ExpireDays = 30; o.LoginDelaySeconds = 60; });
         var c = h.Connect(Remote, tls: true);
         await c.RunAsync($"""
             {Greeting}
@@ -54,7 +55,7 @@ public class SessionTests
             S: +OK Capability list follows
             S: TOP
             S: UIDL
-            S: SASL X-FINAL
+            S: SASL SCRAM-SHA-256
             S: RESP-CODES
             S: AUTH-RESP-CODE
             S: PIPELINING
@@ -70,7 +71,7 @@ public class SessionTests
     [Fact]
     public async Task User_and_pass_are_refused_before_tls_on_a_remote_connection()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Remote, tls: true);
         await c.RunAsync($"""
             {Greeting}
@@ -88,7 +89,7 @@ public class SessionTests
     [Fact]
     public async Task Loopback_is_not_secure_when_configured_so()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Loopback, loopbackIsSecure: false);
         await c.RunAsync($"""
             {Greeting}
@@ -100,7 +101,7 @@ public class SessionTests
     [Fact]
     public async Task Full_session_stat_list_uidl_retr_top_dele_rset_quit()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var m1 = "Subject: one\r\n\r\nhello\r\n";
         var m2 = "Subject: two\r\nX: y\r\n\r\nline1\r\n.dotted\r\nline3\r\n";
         var uid1 = await h.DeliverAsync(h.AliceInbox, m1);
@@ -181,7 +182,7 @@ public class SessionTests
     [Fact]
     public async Task Retr_sends_the_stored_bytes_exactly()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var body = new StringBuilder();
         for (var i = 0; i < 3000; i++)
         {
@@ -205,7 +206,7 @@ public class SessionTests
     [Fact]
     public async Task Quit_expunges_marked_messages_and_a_dropped_connection_deletes_nothing()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, Message("a", "x\r\n"));
         await h.DeliverAsync(h.AliceInbox, Message("b", "y\r\n"));
         var dropped = h.Connect();
@@ -220,8 +221,17 @@ public class SessionTests
             """);
         await dropped.DisposeAsync();
         Assert.Equal(2, (await h.ListAsync(h.AliceInbox)).Count);
-        Assert.Equal(0, h.Memory.ExpungeCalls);
 
+        var before = (await h.Store.Mailboxes.GetMailboxAsync(h.AliceInbox.Id, CancellationToken.None))!.HighestModSeq;
+        var uids = (await h.ListAsync(h.AliceInbox)).Select(e => e.Uid).ToList();
+        var expunged = new List<MailboxChange>();
+        using var subscription = h.Store.Changes.Subscribe(h.AliceInbox.AccountId, change =>
+        {
+            lock (expunged)
+            {
+                expunged.Add(change);
+            }
+        });
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -236,13 +246,20 @@ public class SessionTests
             S: (closed)
             """);
         Assert.Empty(await h.ListAsync(h.AliceInbox));
-        Assert.Equal(1, h.Memory.ExpungeCalls);
+
+        // IMAP sessions see ordinary expunges: tombstones and an Expunged event on the change bus.
+        var changes = await h.Store.Mailboxes.GetChangesSinceAsync(h.AliceInbox.Id, before, CancellationToken.None);
+        Assert.Equal(uids, changes.Expunged.Order());
+        lock (expunged)
+        {
+            Assert.Contains(expunged, e => e.Kind == MailboxChangeKind.Expunged && e.MailboxId == h.AliceInbox.Id);
+        }
     }
 
     [Fact]
     public async Task Wrong_password_gets_AUTH_code_and_the_third_failure_disconnects()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -259,7 +276,7 @@ public class SessionTests
     [Fact]
     public async Task Failed_authentication_is_answered_after_the_delay()
     {
-        await using var h = new Pop3Harness(o => o.AuthFailureDelay = TimeSpan.FromSeconds(2));
+        await using var h = await Pop3Harness.CreateAsync(o => o.AuthFailureDelay = TimeSpan.FromSeconds(2));
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -278,7 +295,7 @@ public class SessionTests
     [Fact]
     public async Task Pass_must_directly_follow_user()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -291,7 +308,7 @@ public class SessionTests
             S: TOP
             S: UIDL
             S: USER
-            S: SASL PLAIN X-FINAL
+            S: SASL SCRAM-SHA-256 PLAIN LOGIN
             S: RESP-CODES
             S: AUTH-RESP-CODE
             S: PIPELINING
@@ -307,7 +324,7 @@ public class SessionTests
     [Fact]
     public async Task State_rules_of_the_legality_table_are_enforced()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -374,7 +391,7 @@ public class SessionTests
     [Fact]
     public async Task Apop_is_refused_and_the_greeting_has_no_timestamp()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         var greeting = await c.ExpectLineAsync();
         Assert.DoesNotContain("<", greeting, StringComparison.Ordinal);
@@ -387,7 +404,7 @@ public class SessionTests
     [Fact]
     public async Task Auth_plain_with_and_without_initial_response()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{Alice}\0{AlicePassword}"));
         var c = h.Connect();
         await c.RunAsync($"""
@@ -411,7 +428,7 @@ public class SessionTests
     [Fact]
     public async Task Auth_cancel_bad_base64_unknown_mechanism_and_listing()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -427,8 +444,9 @@ public class SessionTests
             S: -ERR Unsupported authentication mechanism
             C: AUTH
             S: +OK Supported mechanisms follow
+            S: SCRAM-SHA-256
             S: PLAIN
-            S: X-FINAL
+            S: LOGIN
             S: .
             C: AUTH PLAIN =
             S: + 
@@ -437,19 +455,67 @@ public class SessionTests
             """);
     }
 
-    [Fact]
-    public async Task Auth_with_server_final_data_sends_it_as_a_last_challenge()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Auth_scram_sha_256_sends_server_final_as_a_last_challenge(bool initialResponse)
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Remote, tls: true);
-        var response = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Alice} {AlicePassword}"));
+        Assert.Equal("+OK Pochta POP3 server ready", await c.ExpectLineAsync());
+        var scram = new MailKit.Security.SaslMechanismScramSha256(new System.Net.NetworkCredential(Alice, AlicePassword));
+        var clientFirst = scram.Challenge(null, CancellationToken.None);
+        if (initialResponse)
+        {
+            await c.SendLineAsync("AUTH SCRAM-SHA-256 " + clientFirst);
+        }
+        else
+        {
+            await c.RunAsync("""
+                C: AUTH SCRAM-SHA-256
+                S: + 
+                """);
+            await c.SendLineAsync(clientFirst);
+        }
+
+        var serverFirst = await c.ExpectLineAsync();
+        Assert.StartsWith("+ ", serverFirst, StringComparison.Ordinal);
+        await c.SendLineAsync(scram.Challenge(serverFirst[2..], CancellationToken.None));
+        var serverFinal = await c.ExpectLineAsync();
+        Assert.StartsWith("+ ", serverFinal, StringComparison.Ordinal);
+        Assert.Equal("", scram.Challenge(serverFinal[2..], CancellationToken.None));
+        Assert.True(scram.IsAuthenticated);
+        await c.RunAsync("""
+            C: 
+            S: +OK Maildrop has 0 messages (0 octets)
+            """);
+    }
+
+    [Fact]
+    public async Task Auth_scram_with_a_wrong_password_fails_with_AUTH()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        var c = h.Connect(Remote, tls: true);
+        await c.ExpectLineAsync();
+        var scram = new MailKit.Security.SaslMechanismScramSha256(new System.Net.NetworkCredential(Alice, "wrong"));
+        await c.SendLineAsync("AUTH SCRAM-SHA-256 " + scram.Challenge(null, CancellationToken.None));
+        var serverFirst = await c.ExpectLineAsync();
+        await c.SendLineAsync(scram.Challenge(serverFirst[2..], CancellationToken.None));
+        Assert.Equal("-ERR [AUTH] Authentication failed", await c.ExpectLineAsync());
+    }
+
+    [Fact]
+    public async Task Auth_login_with_username_and_password_challenges()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
-            C: AUTH X-FINAL
-            S: + {Convert.ToBase64String("ready"u8.ToArray())}
-            C: {response}
-            S: + {Convert.ToBase64String("v=ok"u8.ToArray())}
-            C: 
+            C: AUTH LOGIN
+            S~ + 
+            C: {Convert.ToBase64String(Encoding.UTF8.GetBytes(Alice))}
+            S~ + 
+            C: {Convert.ToBase64String(Encoding.UTF8.GetBytes(AlicePassword))}
             S: +OK Maildrop has 0 messages (0 octets)
             """);
     }
@@ -457,7 +523,7 @@ public class SessionTests
     [Fact]
     public async Task Second_session_on_the_same_maildrop_is_IN_USE()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var first = h.Connect();
         await first.RunAsync($"""
             {Greeting}
@@ -488,7 +554,7 @@ public class SessionTests
     [Fact]
     public async Task A_dropped_session_releases_the_maildrop_lock()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var first = h.Connect();
         await first.RunAsync($"""
             {Greeting}
@@ -502,7 +568,7 @@ public class SessionTests
     [Fact]
     public async Task Maildrop_is_a_snapshot_taken_at_login()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         var c = h.Connect();
         await c.RunAsync($"""
@@ -522,7 +588,7 @@ public class SessionTests
     [Fact]
     public async Task Messages_flagged_deleted_by_imap_are_not_in_the_maildrop()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n", MessageFlags.Deleted);
         await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
         var c = h.Connect();
@@ -536,7 +602,7 @@ public class SessionTests
     [Fact]
     public async Task Uidl_is_stable_across_sessions()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
         async Task<List<string>> UidlAsync()
@@ -570,7 +636,7 @@ public class SessionTests
     [Fact]
     public async Task Retr_marks_seen_after_the_batch_and_top_does_not()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
         var c = h.Connect();
@@ -601,7 +667,7 @@ public class SessionTests
     [Fact]
     public async Task Pipelined_commands_are_answered_in_order_and_seen_is_one_commit()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         for (var i = 1; i <= 3; i++)
         {
             await h.DeliverAsync(h.AliceInbox, $"Subject: {i}\r\n\r\n{i}\r\n");
@@ -636,13 +702,12 @@ public class SessionTests
             S: (closed)
             """);
         Assert.Empty(await h.ListAsync(h.AliceInbox));
-        Assert.True(h.Memory.StoreFlagsCalls <= 1);
     }
 
     [Fact]
     public async Task Idle_session_is_closed_after_ten_minutes_without_update()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         var c = h.Connect();
         await c.RunAsync($"""
@@ -670,7 +735,7 @@ public class SessionTests
     [Fact]
     public async Task Over_the_connection_limit_gets_SYS_TEMP_and_is_closed()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(overLimit: true);
         await c.RunAsync("""
             S: -ERR [SYS/TEMP] Too many connections from your address, try again later
@@ -681,7 +746,7 @@ public class SessionTests
     [Fact]
     public async Task Stls_upgrades_then_plaintext_login_is_allowed()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Remote, tls: true);
         await c.RunAsync($"""
             {Greeting}
@@ -695,7 +760,7 @@ public class SessionTests
             S: TOP
             S: UIDL
             S: USER
-            S: SASL PLAIN X-FINAL
+            S: SASL SCRAM-SHA-256 PLAIN LOGIN
             S: RESP-CODES
             S: AUTH-RESP-CODE
             S: PIPELINING
@@ -713,7 +778,7 @@ public class SessionTests
     [Fact]
     public async Task Stls_with_pipelined_plaintext_disconnects()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Remote, tls: true);
         await c.ExpectLineAsync();
         await c.SendAsync($"STLS\r\nUSER {Alice}\r\n");
@@ -723,7 +788,7 @@ public class SessionTests
     [Fact]
     public async Task Stls_without_a_certificate_is_refused()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect(Remote, tls: false);
         await c.RunAsync($"""
             {Greeting}
@@ -735,7 +800,7 @@ public class SessionTests
     [Fact]
     public async Task Expire_removes_old_retrieved_messages_at_login()
     {
-        await using var h = new Pop3Harness(o => o.ExpireDays = 30);
+        await using var h = await Pop3Harness.CreateAsync(o => o.ExpireDays = 30);
         var now = h.Time.GetUtcNow();
         await h.DeliverAsync(h.AliceInbox, "Subject: old seen\r\n\r\n1\r\n", MessageFlags.Seen, now.AddDays(-40));
         var oldUnseen = await h.DeliverAsync(h.AliceInbox, "Subject: old unseen\r\n\r\n2\r\n", MessageFlags.None, now.AddDays(-40));
@@ -757,7 +822,7 @@ public class SessionTests
     [Fact]
     public async Task Login_delay_refuses_a_login_too_soon()
     {
-        await using var h = new Pop3Harness(o => o.LoginDelaySeconds = 60);
+        await using var h = await Pop3Harness.CreateAsync(o => o.LoginDelaySeconds = 60);
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -783,7 +848,7 @@ public class SessionTests
     [Fact]
     public async Task Syntax_errors_and_long_lines_are_answered_and_the_session_continues()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -809,7 +874,7 @@ public class SessionTests
     [Fact]
     public async Task Too_many_bad_commands_disconnect()
     {
-        await using var h = new Pop3Harness(o => o.MaxBadCommands = 3);
+        await using var h = await Pop3Harness.CreateAsync(o => o.MaxBadCommands = 3);
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -827,7 +892,7 @@ public class SessionTests
     [Fact]
     public async Task Utf8_is_accepted_in_authorization_only()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -843,7 +908,7 @@ public class SessionTests
     [Fact]
     public async Task Server_stopping_says_goodbye_and_deletes_nothing()
     {
-        await using var h = new Pop3Harness();
+        await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         using var stopping = new CancellationTokenSource();
         var c = h.Connect(stopping: stopping.Token);
