@@ -74,7 +74,7 @@ internal sealed class ListHandler : CommandHandler<ListCommand>
         var subscribedOnly = command.Lsub || selection.Contains("SUBSCRIBED");
         var specialOnly = selection.Contains("SPECIAL-USE");
         var recursive = selection.Contains("RECURSIVEMATCH");
-        var extended = !command.Lsub && (selection.Count > 0 || returns.Count > 0 || command.Patterns.Count > 1);
+        var extended = !command.Lsub && (session.Rev2 || selection.Count > 0 || returns.Count > 0 || command.Patterns.Count > 1);
         var returnSubscribed = returns.Contains("SUBSCRIBED") || (selection.Contains("SUBSCRIBED") && !command.Lsub);
         var returnStatus = returns.Contains("STATUS");
         var patterns = command.Patterns.Select(p => Combine(command.Reference, p)).ToList();
@@ -95,7 +95,7 @@ internal sealed class ListHandler : CommandHandler<ListCommand>
                 selected = true;
                 childInfo = true;
             }
-            else if (!selected && command.Lsub && node.HasSubscribedChild && patterns.Any(p => p.EndsWith('%')))
+            else if (!selected && command.Lsub && node.HasSubscribedChild && patterns.Any(p => p.Contains('%', StringComparison.Ordinal)))
             {
                 // RFC 3501 §6.3.9: "%" in LSUB returns a non-subscribed parent as \Noselect.
                 selected = true;
