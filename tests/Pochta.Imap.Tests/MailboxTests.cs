@@ -9,7 +9,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task List_shows_default_mailboxes_with_special_use()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         var lines = await c.OkAsync("a LIST \"\" *");
         Assert.Equal(
@@ -28,7 +28,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Create_hierarchy_percent_wildcard_and_children()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         await c.OkAsync("a CREATE Work/Projects/2026");
         Assert.Equal(["* LIST (\\HasChildren) \"/\" Work"], await c.OkAsync("b LIST \"\" W%"));
@@ -42,7 +42,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Delete_parent_leaves_children_and_lists_noselect()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         await c.OkAsync("a CREATE foo/bar");
         await c.OkAsync("b DELETE foo");
@@ -56,7 +56,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Rename_moves_children_and_INBOX_rename_moves_messages()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         await h.DeliverAsync(Message);
         await h.DeliverAsync(Message);
         var c = await h.LoginAsync();
@@ -73,8 +73,14 @@ public sealed class MailboxTests
     [Fact]
     public async Task Subscribe_lsub_and_list_extended()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
+        foreach (var name in new[] { "INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash" })
+        {
+            // The store subscribes the default mailboxes; start from none.
+            await c.OkAsync("u UNSUBSCRIBE " + name);
+        }
+
         await c.OkAsync("a CREATE Lists/pochta");
         await c.OkAsync("b SUBSCRIBE Lists/pochta");
         await c.OkAsync("c SUBSCRIBE INBOX");
@@ -95,7 +101,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task List_status_and_status_items()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         await h.DeliverAsync(Message);
         await h.DeliverAsync(Message, flags: Core.MessageFlags.Seen | Core.MessageFlags.Deleted);
         var c = await h.LoginAsync();
@@ -112,7 +118,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Select_and_examine_responses()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         await h.DeliverAsync(Message, flags: Core.MessageFlags.Seen);
         await h.DeliverAsync(Message, keywords: "$Forwarded");
         var c = await h.LoginAsync();
@@ -139,7 +145,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Rev2_select_has_no_recent_and_lists_name()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         await h.DeliverAsync(Message);
         var c = await h.LoginAsync();
         await c.OkAsync("a ENABLE IMAP4rev2");
@@ -151,7 +157,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Close_expunges_unselect_does_not()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         await h.DeliverAsync(Message, flags: Core.MessageFlags.Deleted);
         await h.DeliverAsync(Message);
         var c = await h.LoginAsync("INBOX");
@@ -165,7 +171,7 @@ public sealed class MailboxTests
     [Fact]
     public async Task Utf8_and_modified_utf7_names()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         await c.OkAsync("a CREATE \"&BB8EPgRHBEIEMA-\"");
         Assert.Equal(["* LIST (\\HasNoChildren) \"/\" &BB8EPgRHBEIEMA-"], await c.OkAsync("b LIST \"\" &BB8-*"));

@@ -7,7 +7,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Greeting_lists_capabilities_and_rev2()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         Assert.StartsWith("* OK [CAPABILITY IMAP4rev1 IMAP4rev2", c.Greeting, StringComparison.Ordinal);
         Assert.Contains("AUTH=PLAIN", c.Greeting, StringComparison.Ordinal);
@@ -17,7 +17,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Remote_plaintext_connection_advertises_LOGINDISABLED_and_refuses_LOGIN()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync(loopback: false);
         Assert.Contains("LOGINDISABLED", c.Greeting, StringComparison.Ordinal);
         Assert.DoesNotContain("AUTH=PLAIN", c.Greeting, StringComparison.Ordinal);
@@ -30,7 +30,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Over_connection_limit_gets_BYE()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync(overLimit: true);
         Assert.StartsWith("* BYE", c.Greeting, StringComparison.Ordinal);
         Assert.Null(await c.ReadRawLineAsync());
@@ -39,7 +39,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Capability_noop_logout()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         var cap = await c.OkAsync("a1 CAPABILITY");
         Assert.Single(cap);
@@ -53,7 +53,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Login_success_returns_capabilities_and_relaxes_state()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         var r = await c.CommandAsync("a LOGIN " + ImapHarness.User + " \"" + ImapHarness.Password + "\"");
         Assert.StartsWith("a OK [CAPABILITY IMAP4rev1 IMAP4rev2", r[^1], StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Commands_before_login_get_BAD_and_session_continues()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         Assert.Equal("a BAD Log in first", (await c.CommandAsync("a SELECT INBOX"))[^1]);
         Assert.Equal("b BAD Syntax error in command", (await c.CommandAsync("b FROB"))[^1]);
@@ -77,7 +77,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Failed_logins_are_delayed_then_disconnected()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         for (var i = 1; i <= 3; i++)
         {
@@ -97,7 +97,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Authenticate_plain_with_and_without_initial_response()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         var ir = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0" + ImapHarness.User + "\0" + ImapHarness.Password));
         var r = await c.CommandAsync("a AUTHENTICATE PLAIN " + ir);
@@ -120,7 +120,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Autologout_before_authentication_uses_the_shorter_timer()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         var pending = c.ReadLineAsync();
         h.Time.Advance(TimeSpan.FromSeconds(59));
@@ -133,7 +133,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Autologout_after_authentication_is_at_least_30_minutes()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         var pending = c.ReadLineAsync();
         h.Time.Advance(TimeSpan.FromMinutes(29));
@@ -146,7 +146,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Huge_literal_is_refused_before_continuation()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.ConnectAsync();
         var r = await c.CommandAsync("a LOGIN {1000000000}");
         Assert.Equal("a BAD Literal too large", r[^1]);
@@ -156,7 +156,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Enable_id_namespace()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync();
         Assert.Equal(["* ENABLED CONDSTORE QRESYNC"], await c.OkAsync("e ENABLE CONDSTORE QRESYNC X-UNKNOWN"));
         Assert.Equal(["* ENABLED"], await c.OkAsync("e2 ENABLE CONDSTORE"));
@@ -167,7 +167,7 @@ public sealed class SessionTests
     [Fact]
     public async Task Unauthenticate_returns_to_not_authenticated()
     {
-        await using var h = new ImapHarness();
+        await using var h = await ImapHarness.CreateAsync();
         var c = await h.LoginAsync("INBOX");
         await c.OkAsync("u UNAUTHENTICATE");
         Assert.Equal("s BAD Log in first", (await c.CommandAsync("s SELECT INBOX"))[^1]);

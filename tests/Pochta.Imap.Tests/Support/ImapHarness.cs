@@ -10,7 +10,9 @@ using Microsoft.Extensions.Time.Testing;
 using Pochta.Core;
 using Pochta.Hosting;
 using Pochta.Mime;
+using Pochta.Sasl;
 using Pochta.Storage;
+using Pochta.Storage.Sqlite;
 
 namespace Pochta.Imap.Tests.Support;
 
@@ -19,28 +21,39 @@ internal sealed class ImapHarness : IAsyncDisposable
 {
     public const string User = "alice@example.test";
     public const string Password = "s3cret";
-    public const long AccountId = 1;
 
     private readonly List<ImapTestClient> _clients = [];
+    private readonly string _directory;
 
-    public ImapHarness(IMailStore? store = null, ImapOptions? options = null)
+    private ImapHarness(SqliteMailStore store, string directory, long accountId, ImapOptions options)
     {
-        Store = store ?? CreateMemoryStore();
-        Authenticator.Add(User, Password, AccountId);
-        Options = options ?? new ImapOptions { FailedLoginDelay = TimeSpan.FromSeconds(2) };
+        Store = store;
+        _directory = directory;
+        AccountId = accountId;
+        Options = options;
+        Authenticator = new Authenticator(store);
         Handler = new ImapProtocolHandler(Store, Authenticator, new MessageIndexer(), Microsoft.Extensions.Options.Options.Create(new ServerOptions()), Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<ImapProtocolHandler>.Instance);
     }
 
-    public static InMemoryMailStore CreateMemoryStore()
+    /// <summary>A fresh SqliteMailStore in a temporary directory with one account (default mailboxes).</summary>
+    public static async Task<ImapHarness> CreateAsync(ImapOptions? options = null)
     {
-        var s = new InMemoryMailStore();
-        s.CreateAccountMailboxes(AccountId);
-        return s;
+        var dir = Path.Combine(Path.GetTempPath(), "pochta-imap-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir }, TimeProvider.System);
+        await store.InitializeAsync(default);
+        await store.Directory.AddDomainAsync("example.test", default);
+
+        // Few PBKDF2 iterations: the tests log in often; production uses the default.
+        var account = await store.Directory.AddAccountAsync(User, PasswordCredential.Create(Password, 1000), 0, default);
+        return new ImapHarness(store, dir, account.Id, options ?? new ImapOptions { FailedLoginDelay = TimeSpan.FromSeconds(2) });
     }
 
-    public IMailStore Store { get; }
+    public long AccountId { get; }
 
-    public TestAuthenticator Authenticator { get; } = new();
+    public SqliteMailStore Store { get; }
+
+    public IAuthenticator Authenticator { get; }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
@@ -113,6 +126,15 @@ internal sealed class ImapHarness : IAsyncDisposable
         foreach (var c in _clients)
         {
             await c.DisposeAsync();
+        }
+
+        await Store.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 
