@@ -152,15 +152,16 @@ static TimeSpan ParseDuration(string text)
     var pattern = UserPattern(); var users = Users(10); var first = FirstUser(); var password = Password();
     var clients = new Option<int>("--clients") { Description = "Concurrent clients; they share the maildrops", DefaultValueFactory = _ => 1 };
     var timeout = new Option<string>("--timeout") { Description = "Give up after", DefaultValueFactory = _ => "10m" };
+    var listOnly = new Option<bool>("--list-only") { Description = "Only STAT and LIST each maildrop (warm-up; deletes nothing)" };
     var cmd = new Command("pop3", "Download and delete every message of the maildrops (RETR + DELE, QUIT): messages/s, MB/s")
     {
-        host, port, clients, pattern, users, first, password, timeout, tlsImplicit, ca, json,
+        host, port, clients, pattern, users, first, password, timeout, listOnly, tlsImplicit, ca, json,
     };
     cmd.SetAction(async (r, ct) =>
     {
         var endpoint = MakeEndpoint(r.GetValue(host)!, r.GetValue(port), r.GetValue(tlsImplicit), r.GetValue(ca));
         var summary = await Pop3Load.RunAsync(endpoint, r.GetValue(clients), r.GetValue(pattern)!, r.GetValue(users), r.GetValue(first), r.GetValue(password)!,
-            ParseDuration(r.GetValue(timeout)!), ct);
+            ParseDuration(r.GetValue(timeout)!), r.GetValue(listOnly), ct);
         summary.Print(r.GetValue(json));
         return 0;
     });

@@ -95,7 +95,7 @@ internal sealed class ImapConnection : IAsyncDisposable
     public async Task<long> AppendAsync(string mailbox, string flags, ReadOnlyMemory<byte> message, CancellationToken ct)
     {
         string tag = NextTag();
-        bool literalPlus = Capabilities.Contains("LITERAL+");
+        bool literalPlus = CanSendNonSynchronizing(message.Length);
         string head = $"{tag} APPEND {Quote(mailbox)} ({flags}) {{{message.Length.ToString(CultureInfo.InvariantCulture)}{(literalPlus ? "+" : "")}}}\r\n";
         await client.WriteAsync(head, ct);
         if (!literalPlus)
@@ -121,19 +121,21 @@ internal sealed class ImapConnection : IAsyncDisposable
     /// </summary>
     public async Task AppendManyAsync(string mailbox, IEnumerable<(string Flags, byte[] Message)> messages, int window, CancellationToken ct)
     {
-        if (!Capabilities.Contains("LITERAL+"))
-        {
-            foreach (var (flags, message) in messages)
-            {
-                await AppendAsync(mailbox, flags, message, ct);
-            }
-
-            return;
-        }
-
         var pending = new Queue<string>();
         foreach (var (flags, message) in messages)
         {
+            if (!CanSendNonSynchronizing(message.Length))
+            {
+                // A synchronizing literal needs the server's "+": drain the pipeline first.
+                while (pending.Count > 0)
+                {
+                    Require((await ReadUntilTaggedAsync(pending.Dequeue(), null, false, ct)).Item1, "APPEND");
+                }
+
+                await AppendAsync(mailbox, flags, message, ct);
+                continue;
+            }
+
             string tag = NextTag();
             var head = Encoding.ASCII.GetBytes($"{tag} APPEND {Quote(mailbox)} ({flags}) {{{message.Length.ToString(CultureInfo.InvariantCulture)}+}}\r\n");
             var buffer = new byte[head.Length + message.Length + 2];
@@ -153,6 +155,11 @@ internal sealed class ImapConnection : IAsyncDisposable
             Require((await ReadUntilTaggedAsync(pending.Dequeue(), null, false, ct)).Item1, "APPEND");
         }
     }
+
+    /// <summary>RFC 7888: LITERAL+ allows any non-synchronizing literal; LITERAL- (and IMAP4rev2) up to 4096 octets.</summary>
+    private bool CanSendNonSynchronizing(long size) =>
+        Capabilities.Contains("LITERAL+")
+        || (size <= 4096 && (Capabilities.Contains("LITERAL-") || Capabilities.Contains("IMAP4rev2")));
 
     /// <summary>IDLE (RFC 2177): returns once the server sent its "+" continuation.</summary>
     public async Task<string> StartIdleAsync(CancellationToken ct)

@@ -10,11 +10,12 @@ namespace Pochta.LoadGen.Pop3;
 /// <summary>
 /// POP3 download-and-delete (RFC 1939): C clients take maildrops from a shared list; per maildrop
 /// USER/PASS, STAT, UIDL, then RETR n + DELE n for every message, QUIT (the deletions commit at
-/// UPDATE). Throughput counts messages and bytes received, until the last QUIT's +OK.
+/// UPDATE). With listOnly: STAT, LIST, QUIT and nothing deleted (a warm-up that makes a
+/// Maildir server compute its sizes before the measured run). Throughput counts messages and bytes received, until the last QUIT's +OK.
 /// </summary>
 internal static class Pop3Load
 {
-    public static async Task<Summary> RunAsync(Endpoint endpoint, int clients, string userPattern, int users, int firstUser, string password, TimeSpan timeout, CancellationToken outer)
+    public static async Task<Summary> RunAsync(Endpoint endpoint, int clients, string userPattern, int users, int firstUser, string password, TimeSpan timeout, bool listOnly, CancellationToken outer)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
         cts.CancelAfter(timeout);
@@ -44,9 +45,9 @@ internal static class Pop3Load
                     await pop.WriteAsync("STAT\r\n", ct);
                     int count = await pop.ReadLineAsync(static line =>
                         line.StartsWith("+OK "u8) && Utf8Parser.TryParse(line[4..], out int n, out _) ? n : throw new ProtocolException("STAT failed"), ct);
-                    await CommandOk(pop, "UIDL", ct);
+                    await CommandOk(pop, listOnly ? "LIST" : "UIDL", ct);
                     await pop.SkipDotTerminatedAsync(ct);
-                    for (int i = 1; i <= count; i++)
+                    for (int i = 1; i <= (listOnly ? 0 : count); i++)
                     {
                         long t = Stopwatch.GetTimestamp();
                         await CommandOk(pop, "RETR " + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
@@ -67,7 +68,7 @@ internal static class Pop3Load
             }
         }));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var summary = new Summary("pop3")
+        var summary = new Summary(listOnly ? "pop3-list" : "pop3")
             .Add("server", $"{endpoint.Host}:{endpoint.Port}")
             .Add("clients", clients)
             .Add("maildrops", users)
