@@ -11,7 +11,7 @@
 # removes its directory (KEEP=1 keeps it). Must run as root (installs packages, Postfix/Dovecot
 # need root to start). Knobs (environment):
 #   TARGETS="reference pochta"   which side(s) to run ("reference" = Postfix + Dovecot)
-#   TESTS="smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"
+#   TESTS="ceiling smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"
 #   SMTP_MESSAGES=2000 SMTP_SESSIONS="1 8 32" SMTP_SIZE=5k SMTP_IDLE=1000
 #   IMAP_USERS=20 IMAP_MESSAGES=500 IMAP_DURATION=30s IMAP_IDLE_REF=1000 IMAP_IDLE_POCHTA=10000
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
@@ -19,7 +19,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TARGETS=${TARGETS:-"reference pochta"}
-TESTS=${TESTS:-"smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"}
+TESTS=${TESTS:-"ceiling smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"}
 if [[ ${QUICK:-0} == 1 ]]; then
   : "${SMTP_MESSAGES:=200}" "${SMTP_IDLE:=100}" "${IMAP_USERS:=4}" "${IMAP_MESSAGES:=50}" "${IMAP_DURATION:=5s}"
   : "${IMAP_IDLE_REF:=100}" "${IMAP_IDLE_POCHTA:=200}" "${PROBE_MESSAGES:=500}" "${POP3_USERS:=4}" "${POP3_MESSAGES:=50}"
@@ -416,11 +416,27 @@ def fig(r, test):
     if m == "seed-maildir":
         return f'{r["messages"]} msgs written to Maildir'
     return json.dumps(r)
+for r in rows:
+    if r["target"] == "client":
+        print(f'load generator ceiling ({r["test"]}): {r["accepted_per_s"]} msg/s accepted by smtp-sink, p50 {r["latency_p50_ms"]} ms')
 print(f'{"test":<16} | {"Postfix / Dovecot":<62} | Pochta')
 print("-" * 140)
 for test, t in by.items():
+    if "client" in t: continue
     print(f'{test:<16} | {fig(t.get("reference"), test):<62} | {fig(t.get("pochta"), test)}')
 PY
+}
+
+# The load generator's own ceiling: the same SMTP run against Postfix's smtp-sink (accepts and
+# discards), so the server figures are known not to be bounded by the client.
+client_ceiling() {
+  local sink_port=10026
+  smtp-sink -u nobody -c "127.0.0.1:$sink_port" 256 >"$W/smtp-sink.log" 2>&1 &
+  local sink=$!
+  STARTED_PIDS+=("$sink")
+  wait_port 127.0.0.1 "$sink_port" 10
+  record client "smtp-sink-32" "$(loadgen smtp --host 127.0.0.1 --port "$sink_port" --sessions 32 --messages $(( SMTP_MESSAGES * 5 )) --size "$SMTP_SIZE" --json)"
+  kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- main
@@ -429,6 +445,7 @@ build_loadgen
 log "machine: $(nproc) cores, $(. /etc/os-release; echo "$PRETTY_NAME"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ " $TARGETS " == *" reference "* ]]; then
   install_reference
+  if has ceiling; then client_ceiling; fi
   setup_postfix
   setup_dovecot
   run_side reference "$PF_SMTP" "$DC_IMAP" "$DC_POP3" "$DOVECOT_PID" "$POSTFIX_PID" "$IMAP_IDLE_REF"
