@@ -83,7 +83,8 @@ internal sealed class BlobFiles(string root, ILogger logger)
     /// on committed state) still names them.</summary>
     public void Collect(IEnumerable<string> hashes, Func<string, bool> isReferenced)
     {
-        var removed = new HashSet<string>(StringComparer.Ordinal);
+        // No directory fsync: a crash that resurrects an unlinked name leaves a file without
+        // a row, which recovery removes.
         lock (_lock)
         {
             foreach (var hash in hashes)
@@ -97,18 +98,12 @@ internal sealed class BlobFiles(string root, ILogger logger)
                 try
                 {
                     File.Delete(path);
-                    removed.Add(Path.GetDirectoryName(path)!);
                 }
                 catch (IOException ex)
                 {
                     logger.LogWarning(ex, "Could not remove blob file {Hash}; recovery will retry", hash);
                 }
             }
-        }
-
-        foreach (var dir in removed)
-        {
-            NativeFile.FsyncDirectory(dir);
         }
     }
 
