@@ -216,16 +216,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _operations, done.Count);
-        foreach (var op in done)
-        {
-            foreach (var change in op.Events)
-            {
-                _bus.Publish(change);
-            }
 
-            op.Succeed();
-        }
-
+        // Files whose last reference went are unlinked before the callers hear back, so a
+        // completed delete has freed its space.
         if (garbage.Count > 0)
         {
             try
@@ -237,5 +230,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogWarning(ex, "Blob file collection failed; recovery will retry");
             }
         }
+
+        foreach (var op in done)
+        {
+            foreach (var change in op.Events)
+            {
+                _bus.Publish(change);
+            }
+
+            op.Succeed();
+        }
+
     }
 }

@@ -81,7 +81,15 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
 
             // Opened while the snapshot shows the row: a concurrent unlink (last reference gone)
             // cannot take the bytes from under this stream on POSIX.
-            return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            try
+            {
+                return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            }
+            catch (FileNotFoundException)
+            {
+                // Its last reference went between the lookup and the open.
+                throw new StoreNotFoundException("No such message.");
+            }
         }, cancellationToken);
 
     public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>

@@ -134,6 +134,33 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task A_second_process_store_shares_rows_but_leaves_files_to_the_owner()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var kept = await DeliverAsync(Body("own", LargeMessageSize * 2), [inbox.Id]);
+
+        // The owner's staged body in flight, as the admin CLI would find it while the server runs.
+        await using var staged = await StageAsync(Body("in-flight", LargeMessageSize * 2));
+        var stagedPath = ((FileStagedMessage)staged).Path;
+
+        await using (var cli = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _dir.Path }, Time))
+        {
+            await cli.InitializeAsync(Ct);
+            Assert.True(File.Exists(stagedPath));
+            Assert.Single(await cli.Mailboxes.ListMessagesAsync(inbox.Id, Ct));
+
+            // Its writes are the owner's rows; the freed file stays for the owner's recovery.
+            Assert.True(await cli.Directory.RemoveAccountAsync(account.Address, force: true, Ct));
+            Assert.Single(BlobFiles());
+        }
+
+        Assert.Null(await Store.Directory.FindAccountAsync(account.Address, Ct));
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.Messages.OpenMessageAsync(kept.MessageId, Ct));
+        await RestartAsync();
+        Assert.Empty(BlobFiles());
+    }
+
+    [Fact]
     public async Task Reference_counts_match_references()
     {
         var (account, inbox) = await NewAccountAsync();
