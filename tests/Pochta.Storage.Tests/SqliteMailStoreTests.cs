@@ -81,13 +81,13 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         var before = (Sqlite.CommittedBatches, Sqlite.CommittedOperations);
         const int n = 50;
         var staged = await Task.WhenAll(Enumerable.Range(0, n).Select(i => StageAsync(Body("g" + i, 1500))));
-        using var start = new ManualResetEventSlim();
-        var commits = staged.Select(s => Task.Run(() =>
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select(s => Task.Run(async () =>
         {
-            start.Wait();
-            return Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+            await start.Task;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
         })).ToList();
-        start.Set();
+        start.SetResult();
         await Task.WhenAll(commits);
         var ops = Sqlite.CommittedOperations - before.Item2;
         var batches = Sqlite.CommittedBatches - before.Item1;
