@@ -1,0 +1,104 @@
+using System.Buffers.Text;
+using System.Diagnostics;
+
+using Pochta.LoadGen.Common;
+using Pochta.LoadGen.Smtp;
+using Pochta.LoadGen.Wire;
+
+namespace Pochta.LoadGen.Pop3;
+
+/// <summary>
+/// POP3 download-and-delete (RFC 1939): C clients take maildrops from a shared list; per maildrop
+/// USER/PASS, STAT, UIDL, then RETR n + DELE n for every message, QUIT (the deletions commit at
+/// UPDATE). With listOnly: STAT, LIST, QUIT and nothing deleted (a warm-up that makes a
+/// Maildir server compute its sizes before the measured run). Throughput counts messages and bytes received, until the last QUIT's +OK.
+/// </summary>
+internal static class Pop3Load
+{
+    public static async Task<Summary> RunAsync(Endpoint endpoint, int clients, string userPattern, int users, int firstUser, string password, TimeSpan timeout, bool listOnly, CancellationToken outer)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        cts.CancelAfter(timeout);
+        var ct = cts.Token;
+        int nextUser = -1;
+        long messages = 0, bytes = 0, errorsCount = 0;
+        var errors = new List<string>();
+        var latencies = new Latency[clients];
+        long start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            var latency = latencies[c] = new Latency();
+            while (true)
+            {
+                int u = Interlocked.Increment(ref nextUser);
+                if (u >= users)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await using var pop = await LineClient.ConnectAsync(endpoint, ct);
+                    await ExpectOk(pop, ct);
+                    await CommandOk(pop, "USER " + Pattern.Expand(userPattern, firstUser + u), ct);
+                    await CommandOk(pop, "PASS " + password, ct);
+                    await pop.WriteAsync("STAT\r\n", ct);
+                    int count = await pop.ReadLineAsync(static line =>
+                        line.StartsWith("+OK "u8) && Utf8Parser.TryParse(line[4..], out int n, out _) ? n : throw new ProtocolException("STAT failed"), ct);
+                    await CommandOk(pop, listOnly ? "LIST" : "UIDL", ct);
+                    await pop.SkipDotTerminatedAsync(ct);
+                    for (int i = 1; i <= (listOnly ? 0 : count); i++)
+                    {
+                        long t = Stopwatch.GetTimestamp();
+                        await CommandOk(pop, "RETR " + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+                        long size = await pop.SkipDotTerminatedAsync(ct);
+                        latency.Add(t);
+                        await CommandOk(pop, "DELE " + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+                        Interlocked.Increment(ref messages);
+                        Interlocked.Add(ref bytes, size);
+                    }
+
+                    await CommandOk(pop, "QUIT", ct);
+                }
+                catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                {
+                    Interlocked.Increment(ref errorsCount);
+                    SmtpLoad.Record(errors, e.GetType().Name + ": " + e.Message);
+                }
+            }
+        }));
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var summary = new Summary(listOnly ? "pop3-list" : "pop3")
+            .Add("server", $"{endpoint.Host}:{endpoint.Port}")
+            .Add("clients", clients)
+            .Add("maildrops", users)
+            .Add("messages", messages)
+            .Add("bytes", bytes)
+            .Add("seconds", Math.Round(seconds, 3))
+            .Add("messages_per_s", Math.Round(messages / seconds, 1))
+            .Add("mb_per_s", Math.Round(bytes / seconds / (1024 * 1024), 2))
+            .Add("errors", errorsCount)
+            .Add("retr", Latency.Merge(latencies));
+        if (errors.Count > 0)
+        {
+            summary.Add("first_error", errors[0]);
+        }
+
+        return summary;
+    }
+
+    private static async ValueTask CommandOk(LineClient pop, string command, CancellationToken ct)
+    {
+        await pop.WriteAsync(command + "\r\n", ct);
+        await ExpectOk(pop, ct);
+    }
+
+    private static async ValueTask ExpectOk(LineClient pop, CancellationToken ct)
+    {
+        bool ok = await pop.ReadLineAsync(static line => line.StartsWith("+OK"u8), ct);
+        if (!ok)
+        {
+            throw new ProtocolException("POP3 server replied -ERR");
+        }
+    }
+}
