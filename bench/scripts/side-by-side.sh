@@ -187,6 +187,7 @@ local     unix  - n n - - local
 virtual   unix  - n n - - virtual
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
+tlsmgr    unix  - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 CF
   : > "$pf/etc/vmailbox"

@@ -72,7 +72,7 @@ internal static class Pop3Load
                     await CommandOk(pop, "QUIT", ct);
                     quit.Add(tq);
                 }
-                catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                catch (Exception e) when (NetErrors.IsConnectionFailure(e))
                 {
                     Interlocked.Increment(ref errorsCount);
                     SmtpLoad.Record(errors, e.GetType().Name + ": " + e.Message);
