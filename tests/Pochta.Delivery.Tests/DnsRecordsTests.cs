@@ -6,15 +6,25 @@ using MimeKit.Cryptography;
 
 namespace Pochta.Delivery.Tests;
 
-public sealed class DnsRecordsTests : IDisposable
+public sealed class DnsRecordsTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pochta-dns-").FullName;
+    /// <summary>Generated once: the records only need the keys' public halves.</summary>
+    private static readonly Lazy<Task<IReadOnlyList<DkimKeyInfo>>> Keys = new(async () =>
+    {
+        var dir = Directory.CreateTempSubdirectory("pochta-dns-").FullName;
+        try
+        {
+            return await new DkimKeyStore(dir, new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero))).RotateAsync("pochta.test", CancellationToken.None);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 18, 30, 0, TimeSpan.Zero));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private async Task<IReadOnlyList<DkimKeyInfo>> KeysAsync() =>
-        await new DkimKeyStore(_dir, _time).RotateAsync("pochta.test", CancellationToken.None);
+    private static Task<IReadOnlyList<DkimKeyInfo>> KeysAsync() => Keys.Value;
 
     private async Task<IReadOnlyList<DnsRecord>> BuildAsync(DnsRecordOptions? options = null) =>
         DnsRecords.Build("Pochta.TEST.", "mail.pochta.test", await KeysAsync(), options ?? new DnsRecordOptions { Time = _time });
