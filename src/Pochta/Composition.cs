@@ -52,9 +52,8 @@ internal static class Composition
     /// <summary>The storage backend and the authenticator built on it.</summary>
     private static IServiceCollection AddPochtaStorageBackend(this IServiceCollection services)
     {
-        // Storage and SASL implementations (storage and sasl helpers):
-        // services.AddPochtaSqliteStore();   // IMailStore, binds "Storage"
-        // services.AddPochtaSasl();          // IAuthenticator
+        Pochta.Storage.Sqlite.SqliteStoreServiceCollectionExtensions.AddPochtaSqliteStore(services); // IMailStore, binds "Storage"
+        Pochta.Sasl.SaslServiceCollectionExtensions.AddPochtaSasl(services);                         // IAuthenticator
         return services;
     }
 
