@@ -92,14 +92,14 @@ internal sealed class Db : IDisposable
     /// <summary>Runs several reads on one consistent WAL snapshot.</summary>
     public T Snapshot<T>(Func<Db, T> read)
     {
-        ExecRaw("BEGIN");
+        Exec("BEGIN");
         try
         {
             return read(this);
         }
         finally
         {
-            ExecRaw("COMMIT");
+            Exec("COMMIT");
         }
     }
 

@@ -156,23 +156,23 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         List<string> garbage = [];
         try
         {
-            _db.ExecRaw("BEGIN IMMEDIATE");
+            _db.Exec("BEGIN IMMEDIATE");
             foreach (var op in batch)
             {
                 _context.Begin(op.Events);
-                _db.ExecRaw("SAVEPOINT op");
+                _db.Exec("SAVEPOINT op");
                 try
                 {
                     op.Execute(_context);
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("RELEASE op");
                     done.Add(op);
                 }
                 catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 or 11 })
                 {
                     // IOERR / FULL / CORRUPT abort the whole batch (outer catch); anything else
                     // is this operation's own failure (conflict, not found, constraint).
-                    _db.ExecRaw("ROLLBACK TO op");
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("ROLLBACK TO op");
+                    _db.Exec("RELEASE op");
                     op.Events.Clear();
                     op.Fail(ex);
                 }
@@ -192,7 +192,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             _beforeCommit?.Invoke(done.Count);
-            _db.ExecRaw("COMMIT");
+            _db.Exec("COMMIT");
         }
         catch (Exception ex)
         {
