@@ -144,7 +144,20 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
             if (batch.Count > 0)
             {
-                RunBatch(batch);
+                try
+                {
+                    RunBatch(batch);
+                }
+                catch (Exception ex)
+                {
+                    // The loop must survive anything, or every later write would wait forever.
+                    _logger.LogCritical(ex, "Write loop failure");
+                    foreach (var op in batch)
+                    {
+                        op.Fail(ex);
+                    }
+                }
+
                 batch.Clear();
             }
         }
@@ -206,7 +219,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogDebug(rollbackError, "Rollback after failed batch");
             }
 
-            foreach (var op in done)
+            // Every operation of the batch fails (those that already failed keep their own error).
+            foreach (var op in batch)
             {
                 op.Fail(ex);
             }

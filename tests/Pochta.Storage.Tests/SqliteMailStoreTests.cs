@@ -141,6 +141,42 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task A_failing_operation_does_not_fail_its_batch_neighbours()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var before = Sqlite.CommittedBatches;
+        var staged = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => StageAsync(Body("n" + i, i % 3 == 0 ? LargeMessageSize + 1 : 500))));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select((s, i) => Task.Run(async () =>
+        {
+            await start.Task;
+            var mailbox = i % 2 == 0 ? inbox.Id : 999_999;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(mailbox, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+        })).ToList();
+        start.SetResult();
+        for (var i = 0; i < commits.Count; i++)
+        {
+            if (i % 2 == 0)
+            {
+                Assert.Single((await commits[i]).Uids);
+            }
+            else
+            {
+                await Assert.ThrowsAsync<StoreNotFoundException>(() => commits[i]);
+            }
+        }
+
+        Assert.True(Sqlite.CommittedBatches - before < 30, "no batch was shared");
+        var entries = await Store.Mailboxes.ListMessagesAsync(inbox.Id, Ct);
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => (uint)i), entries.Select(e => e.Uid));
+        Assert.Equal(15, await CountBlobsAsync());
+        foreach (var s in staged)
+        {
+            await s.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Large_bodies_are_files_small_ones_rows()
     {
         var (_, inbox) = await NewAccountAsync();
