@@ -66,10 +66,10 @@ internal static class Composition
     // ────────────────────────────────────────────────────────────────────────────────────
     private static IServiceCollection AddPochtaProtocols(this IServiceCollection services)
     {
-        // services.AddPochtaInbound();   // Pochta.Delivery: recipient resolution, local delivery
-        // services.AddPochtaSmtp();      // Pochta.Smtp: Smtp, Submission, Submissions
-        // services.AddPochtaImap();      // Pochta.Imap: Imap, Imaps
-        // services.AddPochtaPop3();      // Pochta.Pop3: Pop3, Pop3s
+        Pochta.Delivery.Inbound.InboundServiceCollectionExtensions.AddPochtaInbound(services); // recipient resolution, local delivery
+        Pochta.Smtp.SmtpServiceCollectionExtensions.AddPochtaSmtp(services);                   // Smtp, Submission, Submissions
+        Pochta.Imap.ImapServiceCollectionExtensions.AddPochtaImap(services);                   // Imap, Imaps
+        Pochta.Pop3.Pop3ServiceCollectionExtensions.AddPochtaPop3(services);                   // Pop3, Pop3s
         return services;
     }
 }

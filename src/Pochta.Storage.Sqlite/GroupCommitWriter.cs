@@ -1,0 +1,245 @@
+using System.Threading.Channels;
+
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Pochta.Storage.Sqlite;
+
+/// <summary>State a write operation sees while it runs inside the batch transaction.</summary>
+internal sealed class WriteContext(Db db, TimeProvider time)
+{
+    private List<MailboxChange>? _events;
+
+    public Db Db { get; } = db;
+
+    public DateTimeOffset Now { get; private set; }
+
+    public long NowMs => Now.ToUnixTimeMilliseconds();
+
+    internal void Begin(List<MailboxChange> events)
+    {
+        Now = time.GetUtcNow();
+        _events = events;
+    }
+
+    /// <summary>Queues an event to be published after the batch commits.</summary>
+    public void Publish(long accountId, long mailboxId, MailboxChangeKind kind, ulong modSeq) =>
+        _events!.Add(new MailboxChange(accountId, mailboxId, kind, modSeq));
+}
+
+internal abstract class WriteOp
+{
+    public List<MailboxChange> Events { get; } = [];
+
+    public abstract CancellationToken Token { get; }
+
+    public abstract void Execute(WriteContext context);
+
+    public abstract void Succeed();
+
+    public abstract void Fail(Exception exception);
+
+    public abstract void Cancel();
+}
+
+internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken token) : WriteOp
+{
+    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+
+    public Task<T> Task => _completion.Task;
+
+    public override CancellationToken Token => token;
+
+    public override void Execute(WriteContext context) => _result = work(context);
+
+    public override void Succeed() => _completion.TrySetResult(_result!);
+
+    public override void Fail(Exception exception) => _completion.TrySetException(exception);
+
+    public override void Cancel() => _completion.TrySetCanceled(token);
+}
+
+/// <summary>
+/// Group commit. Every write of the store is an operation on one channel, drained by one
+/// long-running loop that owns the only write connection. Whatever queued up while the
+/// previous COMMIT was being fsynced runs as one transaction (each operation inside its own
+/// SAVEPOINT, so one failing operation does not fail its neighbours), then one COMMIT = one
+/// WAL fsync (synchronous=FULL). Callers' tasks complete after that COMMIT, on the thread pool
+/// (never inline on the writer), and only then are the batch's change events published.
+/// </summary>
+internal sealed class GroupCommitWriter : IAsyncDisposable
+{
+    private readonly Channel<WriteOp> _channel = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Db _db;
+    private readonly WriteContext _context;
+    private readonly IChangeBus _bus;
+    private readonly BlobFiles _blobs;
+    private readonly ILogger _logger;
+    private readonly int _maxBatch;
+    private readonly Action<int>? _beforeCommit;
+    private readonly Task _loop;
+    private long _batches;
+    private long _operations;
+
+    public GroupCommitWriter(Db db, TimeProvider time, IChangeBus bus, BlobFiles blobs, SqliteStoreOptions options, ILogger logger)
+    {
+        _db = db;
+        _context = new WriteContext(db, time);
+        _bus = bus;
+        _blobs = blobs;
+        _logger = logger;
+        _maxBatch = options.MaxBatchSize;
+        _beforeCommit = options.BeforeBatchCommit;
+        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Committed transactions so far (for tests and metrics).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Operations committed so far.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
+
+    public Task<T> RunAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var op = new WriteOp<T>(work, cancellationToken);
+        if (!_channel.Writer.TryWrite(op))
+        {
+            return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteMailStore)));
+        }
+
+        return op.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the write connection (after <see cref="DisposeAsync"/>).</summary>
+    public void DisposeDb() => _db.Dispose();
+
+    private async Task LoopAsync()
+    {
+        var reader = _channel.Reader;
+        var batch = new List<WriteOp>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var op))
+            {
+                if (op.Token.IsCancellationRequested)
+                {
+                    op.Cancel();
+                    continue;
+                }
+
+                batch.Add(op);
+            }
+
+            if (batch.Count > 0)
+            {
+                RunBatch(batch);
+                batch.Clear();
+            }
+        }
+    }
+
+    private void RunBatch(List<WriteOp> batch)
+    {
+        var done = new List<WriteOp>(batch.Count);
+        List<string> garbage = [];
+        try
+        {
+            _db.ExecRaw("BEGIN IMMEDIATE");
+            foreach (var op in batch)
+            {
+                _context.Begin(op.Events);
+                _db.ExecRaw("SAVEPOINT op");
+                try
+                {
+                    op.Execute(_context);
+                    _db.ExecRaw("RELEASE op");
+                    done.Add(op);
+                }
+                catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 or 11 })
+                {
+                    // IOERR / FULL / CORRUPT abort the whole batch (outer catch); anything else
+                    // is this operation's own failure (conflict, not found, constraint).
+                    _db.ExecRaw("ROLLBACK TO op");
+                    _db.ExecRaw("RELEASE op");
+                    op.Events.Clear();
+                    op.Fail(ex);
+                }
+            }
+
+            using (var reader = _db.Query("SELECT hash FROM blob_garbage"))
+            {
+                while (reader.Read())
+                {
+                    garbage.Add(reader.GetString(0));
+                }
+            }
+
+            if (garbage.Count > 0)
+            {
+                _db.Exec("DELETE FROM blob_garbage");
+            }
+
+            _beforeCommit?.Invoke(done.Count);
+            _db.ExecRaw("COMMIT");
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Write batch of {Count} operations failed", batch.Count);
+            try
+            {
+                _db.ExecRaw("ROLLBACK");
+            }
+            catch (SqliteException rollbackError)
+            {
+                _logger.LogDebug(rollbackError, "Rollback after failed batch");
+            }
+
+            foreach (var op in done)
+            {
+                op.Fail(ex);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _operations, done.Count);
+
+        // Files whose last reference went are unlinked before the callers hear back, so a
+        // completed delete has freed its space.
+        if (garbage.Count > 0)
+        {
+            try
+            {
+                _blobs.Collect(garbage, hash => _db.Scalar("SELECT 1 FROM blobs WHERE hash = $h", ("$h", hash)) is not null);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Blob file collection failed; recovery will retry");
+            }
+        }
+
+        foreach (var op in done)
+        {
+            foreach (var change in op.Events)
+            {
+                _bus.Publish(change);
+            }
+
+            op.Succeed();
+        }
+
+    }
+}

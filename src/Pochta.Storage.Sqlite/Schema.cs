@@ -1,0 +1,175 @@
+namespace Pochta.Storage.Sqlite;
+
+/// <summary>Versioned schema. <c>PRAGMA user_version</c> holds the number of applied
+/// migrations; each migration runs in its own transaction with the version bump.</summary>
+internal static class Schema
+{
+    public static readonly string[] Migrations =
+    [
+        // 1: initial model.
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+
+        CREATE TABLE domains(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL);
+
+        CREATE TABLE accounts(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            address TEXT NOT NULL UNIQUE,
+            domain_id INTEGER NOT NULL REFERENCES domains(id),
+            credential TEXT NOT NULL,
+            quota INTEGER NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX accounts_domain ON accounts(domain_id);
+
+        CREATE TABLE aliases(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL UNIQUE,
+            domain_id INTEGER NOT NULL REFERENCES domains(id));
+        CREATE INDEX aliases_domain ON aliases(domain_id);
+        CREATE TABLE alias_targets(
+            alias_id INTEGER NOT NULL REFERENCES aliases(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            PRIMARY KEY(alias_id, target)) WITHOUT ROWID;
+
+        CREATE TABLE mailboxes(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            special_use INTEGER NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uidnext INTEGER NOT NULL,
+            highest_modseq INTEGER NOT NULL,
+            recent_uid INTEGER NOT NULL,
+            UNIQUE(account_id, name));
+
+        CREATE TABLE subscriptions(
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            PRIMARY KEY(account_id, name)) WITHOUT ROWID;
+
+        -- Content-addressed bodies. data NULL: the body is the file blobs/ab/cdef... .
+        -- refcount = number of messages rows naming the hash (kept by triggers).
+        CREATE TABLE blobs(
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            data BLOB,
+            refcount INTEGER NOT NULL DEFAULT 0);
+
+        -- refcount = mailbox_messages rows + queue_entries rows naming the message (triggers).
+        CREATE TABLE messages(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+            size INTEGER NOT NULL,
+            index_data BLOB NOT NULL,
+            refcount INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL);
+        CREATE INDEX messages_blob ON messages(blob_hash);
+
+        CREATE TABLE mailbox_messages(
+            mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+            uid INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            flags INTEGER NOT NULL,
+            keywords TEXT NOT NULL,
+            modseq INTEGER NOT NULL,
+            internal_date INTEGER NOT NULL,
+            PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+        CREATE INDEX mailbox_messages_modseq ON mailbox_messages(mailbox_id, modseq);
+        CREATE INDEX mailbox_messages_message ON mailbox_messages(message_id);
+
+        -- RFC 7162 / RFC 8620: expunged UIDs with the modseq of their expunge.
+        CREATE TABLE tombstones(
+            mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+            uid INTEGER NOT NULL,
+            modseq INTEGER NOT NULL,
+            PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+        CREATE INDEX tombstones_modseq ON tombstones(mailbox_id, modseq);
+
+        CREATE TABLE queue_entries(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            sender TEXT NOT NULL,
+            envelope_id TEXT,
+            ret_full INTEGER NOT NULL,
+            created_at INTEGER NOT NULL);
+
+        CREATE TABLE queue_recipients(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue_id INTEGER NOT NULL REFERENCES queue_entries(id) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            notify TEXT,
+            orcpt TEXT,
+            state INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt INTEGER,
+            last_reply TEXT,
+            remote_host TEXT,
+            delay_notified INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX queue_recipients_queue ON queue_recipients(queue_id);
+        CREATE INDEX queue_recipients_due ON queue_recipients(next_attempt) WHERE state IN (0, 1);
+
+        -- File blobs whose last reference went in the current transaction; the writer drains
+        -- it before COMMIT and unlinks the files after.
+        CREATE TABLE blob_garbage(hash TEXT NOT NULL);
+
+        CREATE TRIGGER mailbox_messages_ref AFTER INSERT ON mailbox_messages BEGIN
+            UPDATE messages SET refcount = refcount + 1 WHERE id = NEW.message_id;
+        END;
+        CREATE TRIGGER mailbox_messages_unref AFTER DELETE ON mailbox_messages BEGIN
+            UPDATE messages SET refcount = refcount - 1 WHERE id = OLD.message_id;
+        END;
+        CREATE TRIGGER queue_entries_ref AFTER INSERT ON queue_entries BEGIN
+            UPDATE messages SET refcount = refcount + 1 WHERE id = NEW.message_id;
+        END;
+        CREATE TRIGGER queue_entries_unref AFTER DELETE ON queue_entries BEGIN
+            UPDATE messages SET refcount = refcount - 1 WHERE id = OLD.message_id;
+        END;
+        CREATE TRIGGER messages_release AFTER UPDATE OF refcount ON messages WHEN NEW.refcount <= 0 BEGIN
+            DELETE FROM messages WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER messages_ref AFTER INSERT ON messages BEGIN
+            UPDATE blobs SET refcount = refcount + 1 WHERE hash = NEW.blob_hash;
+        END;
+        CREATE TRIGGER messages_unref AFTER DELETE ON messages BEGIN
+            UPDATE blobs SET refcount = refcount - 1 WHERE hash = OLD.blob_hash;
+        END;
+        CREATE TRIGGER blobs_release AFTER UPDATE OF refcount ON blobs WHEN NEW.refcount <= 0 BEGIN
+            INSERT INTO blob_garbage(hash) SELECT NEW.hash WHERE NEW.data IS NULL;
+            DELETE FROM blobs WHERE id = NEW.id;
+        END;
+        """,
+    ];
+
+    public static int Apply(Db db)
+    {
+        var version = (int)db.Long("PRAGMA user_version");
+        if (version > Migrations.Length)
+        {
+            throw new InvalidOperationException($"The database schema version {version} is newer than this program ({Migrations.Length}).");
+        }
+
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            db.ExecRaw("BEGIN IMMEDIATE");
+            try
+            {
+                db.ExecRaw(Migrations[i]);
+                db.ExecRaw($"PRAGMA user_version = {i + 1}");
+                db.ExecRaw("COMMIT");
+            }
+            catch
+            {
+                db.ExecRaw("ROLLBACK");
+                throw;
+            }
+        }
+
+        return Migrations.Length - version;
+    }
+}

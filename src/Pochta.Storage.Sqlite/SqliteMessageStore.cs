@@ -1,0 +1,168 @@
+namespace Pochta.Storage.Sqlite;
+
+internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
+{
+    public IMessageWriter CreateWriter()
+    {
+        _ = store.Writer;
+        return new MessageWriter(store.TempDirectory, store.Options.SmallBlobThreshold);
+    }
+
+    public async Task<DeliveryResult> CommitAsync(DeliveryRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Local.Count == 0 && request.Remote.Count == 0)
+        {
+            throw new ArgumentException("A delivery needs at least one local or remote recipient.", nameof(request));
+        }
+
+        var index = request.Index.ToArray();
+        var hash = request.Message.ContentHash;
+        var length = request.Message.Length;
+        byte[]? inline;
+        switch (request.Message)
+        {
+            case MemoryStagedMessage memory:
+                inline = memory.Bytes;
+                break;
+            case FileStagedMessage file:
+                inline = null;
+
+                // The file is durable under its content name before the row that names it can
+                // commit; it stays marked in flight until the transaction is over.
+                store.Blobs.Acquire(hash);
+                try
+                {
+                    store.Blobs.Publish(file.Path, hash);
+                    if (store.Options.AfterBlobWritten is { } hook)
+                    {
+                        await hook().ConfigureAwait(false);
+                    }
+                }
+                catch
+                {
+                    Unpin(hash);
+                    throw;
+                }
+
+                break;
+            default:
+                throw new ArgumentException("The staged message was not created by this store.", nameof(request));
+        }
+
+        try
+        {
+            return await store.WriteAsync(ctx => Commit(ctx, request, hash, length, inline, index), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (inline is null)
+            {
+                Unpin(hash);
+            }
+        }
+    }
+
+    public Task<Stream> OpenMessageAsync(long messageId, CancellationToken cancellationToken) =>
+        store.ReadAsync<Stream>(db =>
+        {
+            using var r = db.Query(
+                "SELECT b.hash, b.data IS NULL, b.data FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id",
+                ("$id", messageId));
+            if (!r.Read())
+            {
+                throw new StoreNotFoundException("No such message.");
+            }
+
+            if (!r.GetBoolean(1))
+            {
+                return new MemoryStream((byte[])r.GetValue(2), writable: false);
+            }
+
+            // Opened while the snapshot shows the row: a concurrent unlink (last reference gone)
+            // cannot take the bytes from under this stream on POSIX.
+            try
+            {
+                return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            }
+            catch (FileNotFoundException)
+            {
+                // Its last reference went between the lookup and the open.
+                throw new StoreNotFoundException("No such message.");
+            }
+        }, cancellationToken);
+
+    public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>
+        store.ReadAsync(db =>
+        {
+            var value = db.Scalar("SELECT index_data FROM messages WHERE id = $id", ("$id", messageId))
+                ?? throw new StoreNotFoundException("No such message.");
+            return new ReadOnlyMemory<byte>((byte[])value);
+        }, cancellationToken);
+
+    private static DeliveryResult Commit(WriteContext ctx, DeliveryRequest request, string hash, long length, byte[]? inline, byte[] index)
+    {
+        var db = ctx.Db;
+
+        // One blob per content hash; a repeated body only gains a reference (trigger).
+        db.Exec(
+            "INSERT INTO blobs(hash, size, data, refcount) VALUES($h, $s, $d, 0) ON CONFLICT(hash) DO NOTHING",
+            ("$h", hash),
+            ("$s", length),
+            ("$d", inline));
+        var messageId = db.Long(
+            "INSERT INTO messages(blob_hash, size, index_data, refcount, created_at) VALUES($h, $s, $i, 0, $t) RETURNING id",
+            ("$h", hash),
+            ("$s", length),
+            ("$i", index),
+            ("$t", ctx.NowMs));
+
+        var uids = new List<uint>(request.Local.Count);
+        foreach (var local in request.Local)
+        {
+            var keywords = Rows.StoreKeywords(local.Keywords);
+            var (uid, modSeq) = Rows.Append(ctx, local.MailboxId, messageId, local.Flags, keywords, local.InternalDate, out var accountId);
+            uids.Add(uid);
+            ctx.Publish(accountId, local.MailboxId, MailboxChangeKind.Appended, modSeq);
+        }
+
+        long? queueId = null;
+        if (request.Remote.Count > 0)
+        {
+            queueId = db.Long(
+                "INSERT INTO queue_entries(message_id, sender, envelope_id, ret_full, created_at) VALUES($m, $s, $e, $r, $t) RETURNING id",
+                ("$m", messageId),
+                ("$s", request.Sender ?? ""),
+                ("$e", request.Dsn?.EnvelopeId),
+                ("$r", request.Dsn?.ReturnFullMessage ?? false),
+                ("$t", ctx.NowMs));
+            foreach (var rcpt in request.Remote)
+            {
+                db.Exec(
+                    "INSERT INTO queue_recipients(queue_id, address, notify, orcpt, state, attempts, next_attempt, delay_notified) VALUES($q, $a, $n, $o, 0, 0, $t, 0)",
+                    ("$q", queueId),
+                    ("$a", rcpt.Address),
+                    ("$n", rcpt.Notify),
+                    ("$o", rcpt.OriginalRecipient),
+                    ("$t", ctx.NowMs));
+            }
+        }
+
+        return new DeliveryResult(messageId, uids, queueId);
+    }
+
+    /// <summary>Ends this committer's claim on a blob file; if its transaction failed and no
+    /// one else references the hash, the file goes now (else at the next start).</summary>
+    private void Unpin(string hash)
+    {
+        store.Blobs.Release(hash);
+        try
+        {
+            store.Blobs.Collect([hash], h => store.Read(db => db.Scalar("SELECT 1 FROM blobs WHERE hash = $h", ("$h", h)) is not null));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException)
+        {
+            // Store closing or file busy: recovery collects the file at the next start.
+        }
+    }
+}

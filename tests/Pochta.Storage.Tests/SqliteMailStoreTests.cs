@@ -1,0 +1,203 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+using Pochta.Core;
+using Pochta.Storage.Sqlite;
+
+namespace Pochta.Storage.Tests;
+
+public sealed class SqliteMailStoreTests : MailStoreContractTests
+{
+    private readonly TempDirectory _dir = new();
+
+    private SqliteMailStore Sqlite => (SqliteMailStore)Store;
+
+    protected override int LargeMessageSize => new SqliteStoreOptions().SmallBlobThreshold;
+
+    protected override IMailStore OpenStore(TimeProvider time) =>
+        new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _dir.Path }, time);
+
+    protected override Task<int> CountBlobsAsync()
+    {
+        using var db = OpenRaw();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM blobs";
+        var rows = Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        cmd.CommandText = "SELECT COUNT(*) FROM blobs WHERE data IS NULL";
+        var fileRows = Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+
+        // Files and rows agree: every file blob row has its file and no file is left over.
+        Assert.Equal(fileRows, BlobFiles().Count);
+        return Task.FromResult(rows);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private SqliteConnection OpenRaw()
+    {
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_dir.Path, "pochta.db"), Pooling = false }.ConnectionString);
+        c.Open();
+        return c;
+    }
+
+    private List<string> BlobFiles() =>
+        Directory.EnumerateFiles(Path.Combine(_dir.Path, "blobs"), "*", SearchOption.AllDirectories).ToList();
+
+    private long Scalar(string sql)
+    {
+        using var db = OpenRaw();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private string Text(string sql)
+    {
+        using var db = OpenRaw();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return (string)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void Database_is_wal_with_schema_version()
+    {
+        Assert.Equal("wal", Text("PRAGMA journal_mode"));
+        Assert.Equal(Schema.Migrations.Length, Scalar("PRAGMA user_version"));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "pochta.db")));
+        Assert.True(Directory.Exists(Path.Combine(_dir.Path, "blobs", "ab")));
+    }
+
+    [Fact]
+    public async Task Concurrent_commits_share_transactions()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var before = (Sqlite.CommittedBatches, Sqlite.CommittedOperations);
+        const int n = 50;
+        var staged = await Task.WhenAll(Enumerable.Range(0, n).Select(i => StageAsync(Body("g" + i, 1500))));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select(s => Task.Run(async () =>
+        {
+            await start.Task;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+        })).ToList();
+        start.SetResult();
+        await Task.WhenAll(commits);
+        var ops = Sqlite.CommittedOperations - before.Item2;
+        var batches = Sqlite.CommittedBatches - before.Item1;
+        Assert.Equal(n, ops);
+        Assert.True(batches < n, $"{n} commits took {batches} transactions: no group commit");
+    }
+
+    [Fact]
+    public async Task Large_bodies_are_files_small_ones_rows()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var small = await DeliverAsync(Body("small", 1000), [inbox.Id]);
+        var large = await DeliverAsync(Body("large", LargeMessageSize * 2), [inbox.Id]);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM blobs WHERE data IS NOT NULL"));
+        var file = Assert.Single(BlobFiles());
+        var hash = Text($"SELECT blob_hash FROM messages WHERE id = {large.MessageId}");
+        Assert.Equal(Path.Combine(_dir.Path, "blobs", hash[..2], hash[2..]), file);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+        Assert.NotEqual(small.MessageId, large.MessageId);
+    }
+
+    [Fact]
+    public async Task Recovery_removes_staged_files_and_unreferenced_blobs()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var kept = await DeliverAsync(Body("kept", LargeMessageSize * 2), [inbox.Id]);
+        var keptFile = Assert.Single(BlobFiles());
+
+        // What a crash can leave: a staged temp file, a blob file linked before its commit.
+        await using (var staged = await StageAsync(Body("staged", LargeMessageSize * 2)))
+        {
+            File.Copy(((FileStagedMessage)staged).Path, Path.Combine(_dir.Path, "tmp", "left-over.msg"));
+            var orphan = Path.Combine(_dir.Path, "blobs", staged.ContentHash[..2], staged.ContentHash[2..]);
+            File.Copy(((FileStagedMessage)staged).Path, orphan);
+        }
+
+        File.WriteAllText(Path.Combine(_dir.Path, "blobs", "00", "junk"), "x");
+        Assert.Equal(3, BlobFiles().Count);
+
+        await RestartAsync();
+        Assert.Equal([keptFile], BlobFiles());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+        Assert.Equal(Body("kept", LargeMessageSize * 2), await ReadAllAsync(await Store.Messages.OpenMessageAsync(kept.MessageId, Ct)));
+    }
+
+    [Fact]
+    public async Task A_second_process_store_shares_rows_but_leaves_files_to_the_owner()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var kept = await DeliverAsync(Body("own", LargeMessageSize * 2), [inbox.Id]);
+
+        // The owner's staged body in flight, as the admin CLI would find it while the server runs.
+        await using var staged = await StageAsync(Body("in-flight", LargeMessageSize * 2));
+        var stagedPath = ((FileStagedMessage)staged).Path;
+
+        await using (var cli = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _dir.Path }, Time))
+        {
+            await cli.InitializeAsync(Ct);
+            Assert.True(File.Exists(stagedPath));
+            Assert.Single(await cli.Mailboxes.ListMessagesAsync(inbox.Id, Ct));
+
+            // Its writes are the owner's rows; the freed file stays for the owner's recovery.
+            Assert.True(await cli.Directory.RemoveAccountAsync(account.Address, force: true, Ct));
+            Assert.Single(BlobFiles());
+        }
+
+        Assert.Null(await Store.Directory.FindAccountAsync(account.Address, Ct));
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.Messages.OpenMessageAsync(kept.MessageId, Ct));
+        await RestartAsync();
+        Assert.Empty(BlobFiles());
+    }
+
+    [Fact]
+    public async Task Reference_counts_match_references()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var sent = (await Store.Mailboxes.FindMailboxAsync(account.Id, "Sent", Ct))!;
+        await DeliverAsync(Body("r1"), [inbox.Id, sent.Id], [new QueuedRecipient("x@remote.test", null, null)]);
+        await DeliverAsync(Body("r1"), [inbox.Id]);
+        await Store.Mailboxes.CopyAsync(inbox.Id, [1u, 2u], sent.Id, Ct);
+        Assert.Equal(0, Scalar(
+            "SELECT COUNT(*) FROM messages m WHERE refcount <> " +
+            "(SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.message_id = m.id) + (SELECT COUNT(*) FROM queue_entries q WHERE q.message_id = m.id)"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM blobs b WHERE refcount <> (SELECT COUNT(*) FROM messages m WHERE m.blob_hash = b.hash)"));
+        Assert.Equal(2, Scalar("SELECT refcount FROM blobs"));
+    }
+
+    [Fact]
+    public async Task Di_registration_binds_the_storage_section()
+    {
+        using var dir = new TempDirectory();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dir.Path }).Build());
+        services.AddPochtaSqliteStore();
+        await using var provider = services.BuildServiceProvider();
+        var store = provider.GetRequiredService<IMailStore>();
+        Assert.IsType<SqliteMailStore>(store);
+        Assert.Same(store, provider.GetRequiredService<IMailStore>());
+        await store.InitializeAsync(Ct);
+        Assert.Equal(Path.GetFullPath(dir.Path), ((SqliteMailStore)store).DataDirectory);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "pochta.db")));
+        await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Reads_before_initialize_fail_clearly()
+    {
+        using var dir = new TempDirectory();
+        await using var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir.Path }, TimeProvider.System, LoggerFactory.Create(_ => { }).CreateLogger("t"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.Directory.ListDomainsAsync(Ct));
+    }
+}
