@@ -651,4 +651,41 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.Equal(RecipientState.Deferred, _h.Recipient(entry.Id, "bob@remote.test").State);
         Assert.Empty(_server.Transactions);
     }
+
+    private const string Utf8HeaderMessage =
+        "From: Алиса <alice@pochta.test>\r\n" +
+        "To: Bob <bob@remote.test>\r\n" +
+        "Subject: Привет из Почты\r\n" +
+        "Message-ID: <utf8-1@pochta.test>\r\n" +
+        "MIME-Version: 1.0\r\n" +
+        "Content-Type: text/plain; charset=utf-8\r\n" +
+        "Content-Transfer-Encoding: 8bit\r\n" +
+        "\r\n" +
+        "Тело письма.\r\n";
+
+    [Fact]
+    public async Task Utf8_header_fields_are_encoded_for_a_server_without_smtputf8()
+    {
+        _server.SmtpUtf8 = false;
+        _server.EightBitMime = false;
+        var entry = _h.Store.Enqueue("alice@pochta.test", Encoding.UTF8.GetBytes(Utf8HeaderMessage), _h.Time.GetUtcNow(), [new QueuedRecipient("bob@remote.test", null, null)]);
+        await _h.RunAsync(entry.Id);
+        var t = _server.Delivered.Single();
+        Assert.All(t.Data!, b => Assert.True(b < 0x80, "8-bit octet sent to a 7-bit, non-SMTPUTF8 server"));
+        var received = MimeMessage.Load(new MemoryStream(t.Data!));
+        Assert.Equal("Привет из Почты", received.Subject);
+        Assert.Equal("Алиса", received.From.Mailboxes.Single().Name);
+        Assert.Equal("alice@pochta.test", received.From.Mailboxes.Single().Address);
+        Assert.Equal("Тело письма.", received.TextBody!.Trim());
+    }
+
+    [Fact]
+    public async Task Utf8_header_fields_go_unchanged_to_a_server_with_smtputf8()
+    {
+        var entry = _h.Store.Enqueue("alice@pochta.test", Encoding.UTF8.GetBytes(Utf8HeaderMessage), _h.Time.GetUtcNow(), [new QueuedRecipient("bob@remote.test", null, null)]);
+        await _h.RunAsync(entry.Id);
+        var t = _server.Delivered.Single();
+        Assert.Equal(Encoding.UTF8.GetBytes(Utf8HeaderMessage), t.Data);
+        Assert.Contains("SMTPUTF8", t.MailFrom, StringComparison.Ordinal); // RFC 6531 §3.4: UTF-8 header fields need it
+    }
 }
