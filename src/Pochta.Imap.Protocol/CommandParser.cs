@@ -55,6 +55,9 @@ public static class CommandParser
             "COPY" => ParseCopy(ref c, tag, false, false),
             "MOVE" => ParseCopy(ref c, tag, false, true),
             "UID" => ParseUid(ref c, tag),
+            "SORT" => ParseSort(ref c, tag, false),
+            "THREAD" => ParseThread(ref c, tag, false),
+            "COMPRESS" => ParseCompress(ref c, tag),
             _ => throw new ImapParseException("Unknown command"),
         };
 
@@ -435,6 +438,8 @@ public static class CommandParser
             "COPY" => ParseCopy(ref c, tag, true, false),
             "MOVE" => ParseCopy(ref c, tag, true, true),
             "EXPUNGE" => new ExpungeCommand(tag, SpaceSequenceSet(ref c)),
+            "SORT" => ParseSort(ref c, tag, true),
+            "THREAD" => ParseThread(ref c, tag, true),
             _ => throw new ImapParseException("Unknown UID command"),
         };
     }
@@ -731,6 +736,95 @@ public static class CommandParser
 
         c.Expect((byte)'>');
         return new Partial(start, length);
+    }
+
+    private static CompressCommand ParseCompress(ref Cursor c, string tag)
+    {
+        c.Space();
+        return new CompressCommand(tag, c.ReadAtomUpper());
+    }
+
+    /// <summary>RFC 5256 §3: SORT [RETURN (...)] (sort-criteria) charset search-keys (RFC 5267 ESORT for RETURN).</summary>
+    private static SortCommand ParseSort(ref Cursor c, string tag, bool uid)
+    {
+        c.Space();
+        List<string>? returns = null;
+        if (c.PeekAtomUpper() == "RETURN")
+        {
+            _ = c.ReadAtomUpper();
+            c.Space();
+            returns = c.ReadAtomList();
+            c.Space();
+        }
+
+        var words = c.ReadAtomList();
+        var criteria = new List<SortCriterion>();
+        var reverse = false;
+        foreach (var w in words)
+        {
+            if (w == "REVERSE")
+            {
+                if (reverse)
+                {
+                    throw new ImapParseException("Bad sort criteria");
+                }
+
+                reverse = true;
+                continue;
+            }
+
+            var key = w switch
+            {
+                "ARRIVAL" => SortKey.Arrival,
+                "CC" => SortKey.Cc,
+                "DATE" => SortKey.Date,
+                "FROM" => SortKey.From,
+                "SIZE" => SortKey.Size,
+                "SUBJECT" => SortKey.Subject,
+                "TO" => SortKey.To,
+                "DISPLAYFROM" => SortKey.DisplayFrom,
+                "DISPLAYTO" => SortKey.DisplayTo,
+                _ => throw new ImapParseException("Bad sort criteria"),
+            };
+            criteria.Add(new SortCriterion(key, reverse));
+            reverse = false;
+        }
+
+        if (criteria.Count == 0 || reverse)
+        {
+            throw new ImapParseException("Bad sort criteria");
+        }
+
+        c.Space();
+        var charset = c.ReadAString();
+        var criteriaKey = ParseSearchKeys(ref c);
+        return new SortCommand(tag, uid, returns, criteria, charset, criteriaKey);
+    }
+
+    /// <summary>RFC 5256 §3: THREAD algorithm charset search-keys.</summary>
+    private static ThreadCommand ParseThread(ref Cursor c, string tag, bool uid)
+    {
+        c.Space();
+        var algorithm = c.ReadAtomUpper();
+        c.Space();
+        var charset = c.ReadAString();
+        return new ThreadCommand(tag, uid, algorithm, charset, ParseSearchKeys(ref c));
+    }
+
+    private static SearchKey ParseSearchKeys(ref Cursor c)
+    {
+        var keys = new List<SearchKey>();
+        while (c.TrySpace())
+        {
+            keys.Add(ParseSearchKey(ref c, 0));
+        }
+
+        return keys.Count switch
+        {
+            0 => throw new ImapParseException("Missing search criteria"),
+            1 => keys[0],
+            _ => new AndKey(keys),
+        };
     }
 
     private static SearchCommand ParseSearch(ref Cursor c, string tag, bool uid)

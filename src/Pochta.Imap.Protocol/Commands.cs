@@ -200,3 +200,40 @@ public sealed record AppendMessage(
     bool Synchronizing,
     bool Binary,
     bool IsFirst);
+
+/// <summary>RFC 4978 COMPRESS mechanism (upper-cased).</summary>
+public sealed record CompressCommand(string Tag, string Mechanism) : ImapCommand(Tag)
+{
+    public override string Name => "COMPRESS";
+}
+
+public enum SortKey
+{
+    Arrival,
+    Cc,
+    Date,
+    From,
+    Size,
+    Subject,
+    To,
+
+    /// <summary>RFC 5957 DISPLAYFROM.</summary>
+    DisplayFrom,
+
+    /// <summary>RFC 5957 DISPLAYTO.</summary>
+    DisplayTo,
+}
+
+public readonly record struct SortCriterion(SortKey Key, bool Reverse);
+
+/// <summary>RFC 5256 SORT (RFC 5267 ESORT return options, upper-cased, null when absent).</summary>
+public sealed record SortCommand(string Tag, bool Uid, IReadOnlyList<string>? ReturnOptions, IReadOnlyList<SortCriterion> Criteria, string Charset, SearchKey SearchCriteria) : ImapCommand(Tag)
+{
+    public override string Name => Uid ? "UID SORT" : "SORT";
+}
+
+/// <summary>RFC 5256 THREAD; the algorithm is upper-cased as sent (the session checks it).</summary>
+public sealed record ThreadCommand(string Tag, bool Uid, string Algorithm, string Charset, SearchKey Criteria) : ImapCommand(Tag)
+{
+    public override string Name => Uid ? "UID THREAD" : "THREAD";
+}
