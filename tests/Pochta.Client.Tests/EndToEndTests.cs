@@ -29,9 +29,9 @@ public sealed class EndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // Submission, IMAP and POP3 on ephemeral loopback ports; nothing else.
+        // Submission(s), IMAP(S) and POP3 on ephemeral loopback ports; nothing else.
         var options = new PochtaTestServerOptions { ConfigureServices = WireMissing };
-        foreach (var name in new[] { "smtp", "submissions", "imaps", "pop3s", "http" })
+        foreach (var name in new[] { "smtp", "pop3s", "http" })
         {
             options.Configuration[$"Listeners:{name}:Enabled"] = "false";
         }
@@ -224,6 +224,32 @@ public sealed class EndToEndTests : IAsyncLifetime
         Assert.Single(missing.Error.Trim().Split('\n'));
         var noFolder = await bob.MailAsync("list", "No/Such/Folder");
         Assert.Equal(ExitCodes.Refused, noFolder.Code);
+    }
+
+    [Fact]
+    public async Task ImplicitTls_TrustsOnlyWithTheAccountsCaFile()
+    {
+        var home = new TempDirectory();
+        _homes.Add(home);
+        var cli = new CliHarness(home);
+        cli.Variables[PasswordResolver.EnvironmentVariable] = "bob-pw";
+        var certificate = Path.Combine(_server.DataDirectory, "tls", "cert.pem");
+        var imaps = $"127.0.0.1:{Port(MailProtocol.Imaps)}";
+        var submissions = $"127.0.0.1:{Port(MailProtocol.Submissions)}";
+        Assert.Equal(0, (await cli.MailAsync("account", "add", "untrusted", "--address", $"bob@{Domain}", "--imap", imaps, "--imap-security", "tls")).Code);
+        Assert.Equal(0, (await cli.MailAsync("account", "add", "pinned", "--address", $"bob@{Domain}", "--imap", imaps, "--imap-security", "tls",
+            "--smtp", submissions, "--smtp-security", "tls", "--ca-file", certificate)).Code);
+
+        var (code, _, error) = await cli.MailAsync("folders", "--account", "untrusted");
+        Assert.Equal(ExitCodes.Error, code);
+        Assert.Equal($"pochta mail: {imaps}: TLS failed: the server certificate is not trusted or the handshake was refused (see --ca-file)", error.Trim());
+
+        var folders = await JsonAsync(cli, "folders", "--account", "pinned");
+        Assert.Contains(folders.EnumerateArray(), f => f.GetProperty("name").GetString() == "INBOX");
+
+        cli.Stdin = "over TLS\n";
+        await JsonAsync(cli, "send", "--account", "pinned", "--to", $"alice@{Domain}", "--subject", "tls", "--no-save");
+        Assert.Single(await _server.ReadMailboxAsync($"alice@{Domain}"));
     }
 
     [Fact]
