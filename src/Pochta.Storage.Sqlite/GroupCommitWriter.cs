@@ -62,7 +62,8 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
 
 /// <summary>
 /// Group commit. Every write of the store is an operation on one channel, drained by one
-/// long-running loop that owns the only write connection. Whatever queued up while the
+/// loop on a dedicated thread (<see cref="WriterThreadScheduler"/>) that owns the only write
+/// connection. Whatever queued up while the
 /// previous COMMIT was being fsynced runs as one transaction (each operation inside its own
 /// SAVEPOINT, so one failing operation does not fail its neighbours), then one COMMIT = one
 /// WAL fsync (synchronous=FULL). Callers' tasks complete after that COMMIT, on the thread pool
@@ -78,6 +79,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Action<int>? _beforeCommit;
+    private readonly WriterThreadScheduler _scheduler = new("pochta-store-writer");
     private readonly Task _loop;
     private long _batches;
     private long _operations;
@@ -91,7 +93,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _logger = logger;
         _maxBatch = options.MaxBatchSize;
         _beforeCommit = options.BeforeBatchCommit;
-        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();
     }
 
     /// <summary>Committed transactions so far (for tests and metrics).</summary>
@@ -120,6 +122,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _channel.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        _scheduler.Complete();
     }
 
     /// <summary>Closes the write connection (after <see cref="DisposeAsync"/>).</summary>
@@ -129,7 +132,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         var reader = _channel.Reader;
         var batch = new List<WriteOp>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        // ConfigureAwait(true): resume on the writer thread (the captured scheduler).
+        while (await reader.WaitToReadAsync().ConfigureAwait(true))
         {
             while (batch.Count < _maxBatch && reader.TryRead(out var op))
             {

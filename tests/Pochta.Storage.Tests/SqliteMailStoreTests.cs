@@ -177,6 +177,21 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task Writes_run_on_the_dedicated_writer_thread()
+    {
+        var names = new List<string?>();
+        for (var i = 0; i < 5; i++)
+        {
+            names.Add(await Sqlite.WriteAsync(_ => Thread.CurrentThread.Name, Ct));
+            await Task.Delay(5);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => Sqlite.WriteAsync(_ => Thread.CurrentThread.IsThreadPoolThread, Ct))));
+        Assert.All(names, n => Assert.Equal("pochta-store-writer", n));
+        Assert.All(concurrent, Assert.False);
+    }
+
+    [Fact]
     public async Task Large_bodies_are_files_small_ones_rows()
     {
         var (_, inbox) = await NewAccountAsync();
