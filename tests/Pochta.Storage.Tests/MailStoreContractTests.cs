@@ -853,6 +853,47 @@ public abstract class MailStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Move_publishes_appended_and_expunged()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var trash = (await Store.Mailboxes.FindMailboxAsync(account.Id, "Trash", Ct))!;
+        await DeliverAsync(Body("m"), [inbox.Id]);
+        var events = new List<MailboxChange>();
+        using (Store.Changes.Subscribe(account.Id, c =>
+        {
+            lock (events)
+            {
+                events.Add(c);
+            }
+        }))
+        {
+            await Store.Mailboxes.MoveAsync(inbox.Id, [1u], trash.Id, Ct);
+        }
+
+        var trashAfter = (await Store.Mailboxes.GetMailboxAsync(trash.Id, Ct))!;
+        var inboxAfter = (await Store.Mailboxes.GetMailboxAsync(inbox.Id, Ct))!;
+        lock (events)
+        {
+            Assert.Equal(
+                [
+                    new MailboxChange(account.Id, trash.Id, MailboxChangeKind.Appended, trashAfter.HighestModSeq),
+                    new MailboxChange(account.Id, inbox.Id, MailboxChangeKind.Expunged, inboxAfter.HighestModSeq),
+                ],
+                events);
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_write_does_nothing()
+    {
+        var (account, _) = await NewAccountAsync();
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.Mailboxes.CreateMailboxAsync(account.Id, "Never", SpecialUse.None, cts.Token));
+        Assert.Null(await Store.Mailboxes.FindMailboxAsync(account.Id, "Never", Ct));
+    }
+
+    [Fact]
     public async Task Event_is_visible_to_a_reader_when_it_arrives()
     {
         var (account, inbox) = await NewAccountAsync();

@@ -177,6 +177,41 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task Writes_run_on_the_dedicated_writer_thread()
+    {
+        var names = new List<string?>();
+        for (var i = 0; i < 5; i++)
+        {
+            names.Add(await Sqlite.WriteAsync(_ => Thread.CurrentThread.Name, Ct));
+            await Task.Delay(5);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => Sqlite.WriteAsync(_ => Thread.CurrentThread.IsThreadPoolThread, Ct))));
+        Assert.All(names, n => Assert.Equal("pochta-store-writer", n));
+        Assert.All(concurrent, Assert.False);
+    }
+
+    [Fact]
+    public async Task The_writer_spills_to_a_temp_file_beyond_the_threshold()
+    {
+        var tmp = Path.Combine(_dir.Path, "tmp");
+        var writer = Store.Messages.CreateWriter();
+        await using (writer)
+        {
+            await writer.WriteAsync(new byte[LargeMessageSize], Ct);
+            Assert.Empty(Directory.EnumerateFiles(tmp));
+            await writer.WriteAsync(new byte[1], Ct);
+            var spilled = Assert.Single(Directory.EnumerateFiles(tmp));
+            await writer.WriteAsync(new byte[3 * LargeMessageSize], Ct);
+            await using var staged = await writer.CompleteAsync(Ct);
+            Assert.Equal((4 * LargeMessageSize) + 1, new FileInfo(spilled).Length);
+            Assert.Equal((4 * LargeMessageSize) + 1, staged.Length);
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(tmp));
+    }
+
+    [Fact]
     public async Task Large_bodies_are_files_small_ones_rows()
     {
         var (_, inbox) = await NewAccountAsync();
