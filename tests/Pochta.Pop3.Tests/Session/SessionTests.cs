@@ -586,6 +586,35 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task A_message_expunged_by_another_protocol_mid_session_is_reported_gone()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        var uid = await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
+        await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
+        var c = h.Connect();
+        await c.RunAsync($"""
+            {Greeting}
+            {Login()}
+            S~ +OK Maildrop has 2 messages
+            """);
+        await h.Store.Mailboxes.ExpungeAsync(h.AliceInbox.Id, [uid], CancellationToken.None);
+        await c.RunAsync("""
+            C: RETR 1
+            S: -ERR Message is no longer available
+            C: TOP 1 0
+            S: -ERR Message is no longer available
+            C: DELE 1
+            S: +OK Message deleted
+            C: DELE 2
+            S: +OK Message deleted
+            C: QUIT
+            S: +OK Pochta POP3 server signing off (maildrop empty)
+            S: (closed)
+            """);
+        Assert.Empty(await h.ListAsync(h.AliceInbox));
+    }
+
+    [Fact]
     public async Task Messages_flagged_deleted_by_imap_are_not_in_the_maildrop()
     {
         await using var h = await Pop3Harness.CreateAsync();
