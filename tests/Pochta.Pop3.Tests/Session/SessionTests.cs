@@ -283,13 +283,31 @@ public class SessionTests
             {Login(Alice, "wrong")}
             """);
         var reply = c.ExpectLineAsync();
-        await Task.Delay(100);
-        Assert.False(reply.IsCompleted);
-        h.Time.Advance(TimeSpan.FromSeconds(1));
-        await Task.Delay(50);
-        Assert.False(reply.IsCompleted);
-        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var advanced = await AdvanceUntilAsync(h, reply, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
+        Assert.True(advanced >= TimeSpan.FromSeconds(2), $"answered after {advanced}");
         Assert.Equal("-ERR [AUTH] Authentication failed", await reply);
+    }
+
+    /// <summary>Advances the fake clock in steps until <paramref name="task"/> completes. The session
+    /// arms its timer only when it gets there, so the total is at least the timer's duration.</summary>
+    private static async Task<TimeSpan> AdvanceUntilAsync(Pop3Harness h, Task task, TimeSpan step, TimeSpan limit)
+    {
+        var advanced = TimeSpan.Zero;
+        while (!task.IsCompleted && advanced < limit)
+        {
+            await Task.WhenAny(task, Task.Delay(100));
+            if (task.IsCompleted)
+            {
+                break;
+            }
+
+            h.Time.Advance(step);
+            advanced += step;
+        }
+
+        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(task.IsCompleted, "the session did not react to the clock");
+        return advanced;
     }
 
     [Fact]
@@ -752,12 +770,11 @@ public class SessionTests
             C: NOOP
             S: +OK
             """);
-        await Task.Delay(100);
-        h.Time.Advance(TimeSpan.FromMinutes(10));
-        await c.RunAsync("""
-            S: -ERR Autologout: idle for too long
-            S: (closed)
-            """);
+        var line = c.ExpectLineAsync();
+        var advanced = await AdvanceUntilAsync(h, line, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30));
+        Assert.True(advanced >= TimeSpan.FromMinutes(10), $"closed after {advanced}");
+        Assert.Equal("-ERR Autologout: idle for too long", await line);
+        await c.ExpectClosedAsync();
         Assert.Single(await h.ListAsync(h.AliceInbox));
     }
 
