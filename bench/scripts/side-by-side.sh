@@ -187,6 +187,7 @@ local     unix  - n n - - local
 virtual   unix  - n n - - virtual
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
+tlsmgr    unix  - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 CF
   : > "$pf/etc/vmailbox"
@@ -284,18 +285,26 @@ setup_pochta() {
   dotnet build "$REPO/src/Pochta" -c Release -o "$po/bin" -v q -nologo >"$po/build.log" 2>&1 \
     || { tail -30 "$po/build.log" >&2; return 1; }
   POCHTA_DLL="$po/bin/Pochta.dll"
-  local set=(--set "Storage:DataDirectory=$po/data" --set "Server:HostName=mx.$DOMAIN" --set "Server:LoopbackIsSecure=true")
-  pochta domain add "$DOMAIN" "${set[@]}" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
+  pochta --data "$po/data" domain add "$DOMAIN" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
   local u
   for u in "${ALL_USERS[@]}"; do
-    pochta user add "$u" --password "$PASSWORD" "${set[@]}" >>"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
+    printf '%s\n' "$PASSWORD" | pochta --data "$po/data" user add "$u" --password-stdin >>"$po/admin.log" 2>&1 \
+      || { cat "$po/admin.log" >&2; return 1; }
   done
+  # Loopback high ports; the listeners this benchmark does not use are off (no TLS material
+  # needed); connection limits raised as for Postfix and Dovecot above.
+  local set=(
+    --set "Server:HostName=mx.$DOMAIN"
+    --set "Server:MaxConnectionsPerIp=30000"
+    --set "Listeners:smtp:Endpoint=127.0.0.1:$PO_SMTP"
+    --set "Listeners:imap:Endpoint=127.0.0.1:$PO_IMAP"
+    --set "Listeners:pop3:Endpoint=127.0.0.1:$PO_POP3"
+    --set "Logging:LogLevel:Default=Warning"
+  )
+  local off
+  for off in submission submissions imaps pop3s http; do set+=(--set "Listeners:$off:Enabled=false"); done
   # Started directly (not through the shell function) so that $! is the server's own PID.
-  dotnet "$POCHTA_DLL" serve "${set[@]}" \
-    --set "Listeners:smtp:Endpoint=127.0.0.1:$PO_SMTP" \
-    --set "Listeners:imap:Endpoint=127.0.0.1:$PO_IMAP" \
-    --set "Listeners:pop3:Endpoint=127.0.0.1:$PO_POP3" \
-    --set "Logging:LogLevel:Default=Warning" >"$po/serve.log" 2>&1 &
+  dotnet "$POCHTA_DLL" --data "$po/data" serve "${set[@]}" >"$po/serve.log" 2>&1 &
   POCHTA_PID=$!
   wait_port 127.0.0.1 "$PO_SMTP" 60 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
     || { tail -30 "$po/serve.log" >&2; return 1; }
@@ -341,7 +350,7 @@ run_side() {
   fi
 
 
-  if has imap || has imap-idle || has imap-probe || has pop3; then
+  if has imap || has imap-idle; then
     record "$name" "seed-imap" "$(loadgen seed --host 127.0.0.1 --port "$imap" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --messages "$IMAP_MESSAGES" --size mixed --json)"
   fi
   if has imap; then
@@ -373,6 +382,8 @@ seed_fast() {
   else
     record "$name" "$test" "$(loadgen seed --maildir-root "$W/mail" --user-pattern "$pattern" --users "$users" --messages "$per" --size "$size" --json)"
     chown -R pochtabench:pochtabench "$W/mail"
+    # Written without fsync: flush them now, or the measured run pays for this writeback.
+    sync
     loadgen count --host 127.0.0.1 --port "$imap" --user-pattern "$pattern" --users "$users" >/dev/null
     # Dovecot indexes Maildir files lazily; a delivery agent would have done it at delivery, as
     # Pochta does at APPEND. Warm POP3 maildrops (sizes) before the measured run.

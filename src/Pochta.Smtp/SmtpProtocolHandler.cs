@@ -30,7 +30,7 @@ public static class SmtpServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IDiskSpaceProbe>(sp => new DataDirectoryDiskSpaceProbe(sp.GetService<IConfiguration>()));
         services.TryAddSingleton<SmtpServerContext>();
-        services.AddSingleton<IMailProtocolHandler, SmtpProtocolHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMailProtocolHandler, SmtpProtocolHandler>());
         return services;
     }
 }

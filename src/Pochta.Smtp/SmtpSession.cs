@@ -258,18 +258,12 @@ public sealed class SmtpSession
             var reader = new SequenceReader<byte>(buffer);
             if (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
             {
+                (byte[]? Line, bool TooLong) result =
+                    discarding || line.Length + 1 > maxLength ? (null, true)
+                    : line.IsEmpty || line.Slice(line.Length - 1).FirstSpan[0] != '\r' ? ([], false)
+                    : (line.Slice(0, line.Length - 1).ToArray(), false);
                 Input.AdvanceTo(reader.Position);
-                if (discarding || line.Length + 1 > maxLength)
-                {
-                    return (null, true);
-                }
-
-                if (line.IsEmpty || line.Slice(line.Length - 1).FirstSpan[0] != '\r')
-                {
-                    return ([], false);
-                }
-
-                return (line.Slice(0, line.Length - 1).ToArray(), false);
+                return result;
             }
 
             if (buffer.Length >= maxLength)

@@ -52,9 +52,8 @@ internal static class Composition
     /// <summary>The storage backend and the authenticator built on it.</summary>
     private static IServiceCollection AddPochtaStorageBackend(this IServiceCollection services)
     {
-        // Storage and SASL implementations (storage and sasl helpers):
-        // services.AddPochtaSqliteStore();   // IMailStore, binds "Storage"
-        // services.AddPochtaSasl();          // IAuthenticator
+        Pochta.Storage.Sqlite.SqliteStoreServiceCollectionExtensions.AddPochtaSqliteStore(services); // IMailStore, binds "Storage"
+        Pochta.Sasl.SaslServiceCollectionExtensions.AddPochtaSasl(services);                         // IAuthenticator
         return services;
     }
 
@@ -66,10 +65,10 @@ internal static class Composition
     // ────────────────────────────────────────────────────────────────────────────────────
     private static IServiceCollection AddPochtaProtocols(this IServiceCollection services)
     {
-        // services.AddPochtaInbound();   // Pochta.Delivery: recipient resolution, local delivery
-        // services.AddPochtaSmtp();      // Pochta.Smtp: Smtp, Submission, Submissions
-        // services.AddPochtaImap();      // Pochta.Imap: Imap, Imaps
-        // services.AddPochtaPop3();      // Pochta.Pop3: Pop3, Pop3s
+        Pochta.Delivery.Inbound.InboundServiceCollectionExtensions.AddPochtaInbound(services); // recipient resolution, local delivery
+        Pochta.Smtp.SmtpServiceCollectionExtensions.AddPochtaSmtp(services);                   // Smtp, Submission, Submissions
+        Pochta.Imap.ImapServiceCollectionExtensions.AddPochtaImap(services);                   // Imap, Imaps
+        Pochta.Pop3.Pop3ServiceCollectionExtensions.AddPochtaPop3(services);                   // Pop3, Pop3s
         return services;
     }
 }

@@ -5,5 +5,5 @@ namespace Pochta;
 internal static class Credentials
 {
     public static string Create(string password) =>
-        throw new NotSupportedException("Pochta.Sasl.PasswordCredential is not merged yet.");
+        Pochta.Sasl.PasswordCredential.Create(password);
 }

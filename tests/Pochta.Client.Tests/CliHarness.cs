@@ -16,6 +16,11 @@ internal sealed class CliHarness(TempDirectory home)
 
     public string? PromptAnswer { get; set; }
 
+    /// <summary>Autoconfig documents by URL and SRV answers by name; nothing touches the network.</summary>
+    public Dictionary<string, string> Autoconfig { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, List<Net.SrvTarget>> Srv { get; } = new(StringComparer.Ordinal);
+
     public string ConfigPath => home.Combine(".config", "pochta", "mail.json");
 
     public ClientEnvironment Environment => new()
@@ -27,6 +32,9 @@ internal sealed class CliHarness(TempDirectory home)
         OpenStandardOutput = () => new MemoryStream(),
         OutputIsTerminal = false,
         PromptSecret = (_, _) => Task.FromResult(PromptAnswer),
+        Discovery = () => new Net.Discovery(
+            (uri, _) => Task.FromResult(Autoconfig.TryGetValue(uri.ToString(), out var xml) ? xml : null),
+            (name, _) => Task.FromResult<IReadOnlyList<Net.SrvTarget>>(Srv.TryGetValue(name, out var targets) ? targets : [])),
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero)),
     };
 

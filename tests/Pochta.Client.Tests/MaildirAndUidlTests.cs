@@ -40,6 +40,34 @@ public class MaildirAndUidlTests
     }
 
     [Fact]
+    public async Task Mbox_AppendsMboxrd()
+    {
+        using var dir = new TempDirectory();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 2, 3, 4, 5, 6, TimeSpan.Zero));
+        var mbox = new MboxWriter(dir.Combine("mail", "inbox.mbox"), time);
+        mbox.EnsureCreated();
+        await mbox.DeliverAsync(new MemoryStream(Encoding.Latin1.GetBytes("Subject: a\r\n\r\nFrom here\r\n>From there\r\n\xE9\r\n")), CancellationToken.None);
+        await mbox.DeliverAsync(new MemoryStream(Encoding.ASCII.GetBytes("Subject: b\r\n\r\nb\r\n")), CancellationToken.None);
+
+        var text = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(mbox.Location));
+        Assert.Equal(
+            "From MAILER-DAEMON Tue Feb 3 04:05:06 2026\nSubject: a\n\n>From here\n>>From there\n\xE9\n\n"
+            + "From MAILER-DAEMON Tue Feb 3 04:05:06 2026\nSubject: b\n\nb\n\n",
+            text);
+    }
+
+    [Fact]
+    public async Task Mbox_FailedAppendIsTruncatedAway()
+    {
+        using var dir = new TempDirectory();
+        var mbox = new MboxWriter(dir.Combine("inbox"), TimeProvider.System);
+        await mbox.DeliverAsync(new MemoryStream(Encoding.ASCII.GetBytes("Subject: a\r\n\r\na\r\n")), CancellationToken.None);
+        var before = await File.ReadAllBytesAsync(mbox.Location);
+        await Assert.ThrowsAsync<IOException>(() => mbox.DeliverAsync(new FailingStream(), CancellationToken.None));
+        Assert.Equal(before, await File.ReadAllBytesAsync(mbox.Location));
+    }
+
+    [Fact]
     public async Task Uidl_AddLoadRetain()
     {
         using var dir = new TempDirectory();

@@ -160,6 +160,18 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_that_never_answers_is_given_up_after_the_command_timeout()
+    {
+        _h.Options.CommandTimeout = TimeSpan.FromSeconds(1);
+        _server.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // never greets
+        var entry = Enqueue("alice@pochta.test", "bob@remote.test");
+        await _h.RunAsync(entry.Id).WaitAsync(TimeSpan.FromSeconds(20));
+        var r = _h.Recipient(entry.Id, "bob@remote.test");
+        Assert.Equal(RecipientState.Deferred, r.State);
+        Assert.StartsWith("451 4.4.", r.LastReply, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_greeting_refusal_defers()
     {
         _server.Greeting = "554 5.3.2 Not accepting mail";

@@ -66,9 +66,19 @@ public sealed class DkimTests : IAsyncLifetime
         Assert.StartsWith("v=DKIM1; k=ed25519; p=", ed.DnsRecordValue, StringComparison.Ordinal);
         Assert.Equal(32, Convert.FromBase64String(ed.DnsRecordValue["v=DKIM1; k=ed25519; p=".Length..]).Length); // RFC 8463 §4.2
         Assert.Equal("r20261201._domainkey.pochta.test", rsa.DnsName);
+    }
+
+    [Fact]
+    public async Task Key_files_are_readable_by_the_owner_only()
+    {
+        var keys = await _h.DkimKeys!.RotateAsync("pochta.test", CancellationToken.None);
+        Assert.Equal(2, keys.Count);
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(rsa.Path));
+            foreach (var k in keys)
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(k.Path));
+            }
         }
     }
 
@@ -97,6 +107,18 @@ public sealed class DkimTests : IAsyncLifetime
         _server.EightBitMime = false;
         var received = await SendAsync(Harness.Message);
         Assert.NotEqual(ContentEncoding.EightBit, ((MimePart)received.Body!).ContentTransferEncoding);
+        await AssertVerifiesAsync(received);
+    }
+
+    [Fact]
+    public async Task After_a_rotation_mail_is_signed_with_the_new_keys()
+    {
+        await AssertVerifiesAsync(await SendAsync(Harness.Message));
+        _keys = await _h.DkimKeys!.RotateAsync("pochta.test", CancellationToken.None);
+        var received = await SendAsync(Harness.Message);
+        var selectors = received.Headers.Where(h => h.Id == HeaderId.DkimSignature)
+            .Select(h => h.Value.Split(';').Select(t => t.Trim()).Single(t => t.StartsWith("s=", StringComparison.Ordinal))[2..]);
+        Assert.Equal(_keys.Select(k => k.Selector).Order(), selectors.Order());
         await AssertVerifiesAsync(received);
     }
 

@@ -47,7 +47,7 @@ internal static class IdleHold
             {
                 await close(c, i, closeTimeout.Token);
             }
-            catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            catch (Exception e) when (NetErrors.IsConnectionFailure(e))
             {
                 Interlocked.Increment(ref closed);
             }

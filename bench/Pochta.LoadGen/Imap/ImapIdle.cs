@@ -34,7 +34,7 @@ internal static class ImapIdle
                     throw;
                 }
             }
-            catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (NetErrors.IsConnectionFailure(e))
             {
                 Interlocked.Increment(ref failed);
                 SmtpLoad.Record(errors, e.Message);

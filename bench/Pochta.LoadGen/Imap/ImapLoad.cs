@@ -135,7 +135,7 @@ internal static class ImapLoad
                     Interlocked.Add(ref commands, done);
                     Interlocked.Increment(ref sessions);
                 }
-                catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception e) when (NetErrors.IsConnectionFailure(e))
                 {
                     Interlocked.Increment(ref errorsCount);
                     SmtpLoad.Record(errors, e.Message);

@@ -24,10 +24,16 @@ internal static class Pop3Load
         long messages = 0, bytes = 0, errorsCount = 0;
         var errors = new List<string>();
         var latencies = new Latency[clients];
+        var deletes = new Latency[clients];
+        var logins = new Latency[clients];
+        var quits = new Latency[clients];
         long start = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
             var latency = latencies[c] = new Latency();
+            var delete = deletes[c] = new Latency();
+            var login = logins[c] = new Latency();
+            var quit = quits[c] = new Latency();
             while (true)
             {
                 int u = Interlocked.Increment(ref nextUser);
@@ -38,6 +44,7 @@ internal static class Pop3Load
 
                 try
                 {
+                    long t0 = Stopwatch.GetTimestamp();
                     await using var pop = await LineClient.ConnectAsync(endpoint, ct);
                     await ExpectOk(pop, ct);
                     await CommandOk(pop, "USER " + Pattern.Expand(userPattern, firstUser + u), ct);
@@ -47,20 +54,25 @@ internal static class Pop3Load
                         line.StartsWith("+OK "u8) && Utf8Parser.TryParse(line[4..], out int n, out _) ? n : throw new ProtocolException("STAT failed"), ct);
                     await CommandOk(pop, listOnly ? "LIST" : "UIDL", ct);
                     await pop.SkipDotTerminatedAsync(ct);
+                    login.Add(t0);
                     for (int i = 1; i <= (listOnly ? 0 : count); i++)
                     {
                         long t = Stopwatch.GetTimestamp();
                         await CommandOk(pop, "RETR " + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
                         long size = await pop.SkipDotTerminatedAsync(ct);
                         latency.Add(t);
+                        t = Stopwatch.GetTimestamp();
                         await CommandOk(pop, "DELE " + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+                        delete.Add(t);
                         Interlocked.Increment(ref messages);
                         Interlocked.Add(ref bytes, size);
                     }
 
+                    long tq = Stopwatch.GetTimestamp();
                     await CommandOk(pop, "QUIT", ct);
+                    quit.Add(tq);
                 }
-                catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                catch (Exception e) when (NetErrors.IsConnectionFailure(e))
                 {
                     Interlocked.Increment(ref errorsCount);
                     SmtpLoad.Record(errors, e.GetType().Name + ": " + e.Message);
@@ -78,7 +90,12 @@ internal static class Pop3Load
             .Add("messages_per_s", Math.Round(messages / seconds, 1))
             .Add("mb_per_s", Math.Round(bytes / seconds / (1024 * 1024), 2))
             .Add("errors", errorsCount)
-            .Add("retr", Latency.Merge(latencies));
+            .Add("retr", Latency.Merge(latencies))
+            .Add("dele_p50_ms", Math.Round(Latency.Merge(deletes).P50Ms, 3))
+            .Add("dele_p99_ms", Math.Round(Latency.Merge(deletes).P99Ms, 3))
+            .Add("login_to_uidl_p50_ms", Math.Round(Latency.Merge(logins).P50Ms, 3))
+            .Add("quit_p50_ms", Math.Round(Latency.Merge(quits).P50Ms, 3))
+            .Add("quit_max_ms", Math.Round(Latency.Merge(quits).MaxMs, 3));
         if (errors.Count > 0)
         {
             summary.Add("first_error", errors[0]);

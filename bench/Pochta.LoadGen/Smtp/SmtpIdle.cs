@@ -24,7 +24,7 @@ internal static class SmtpIdle
                 var (client, _) = await SmtpWire.OpenAsync(endpoint, false, null, null, ct);
                 clients[i] = client;
             }
-            catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (NetErrors.IsConnectionFailure(e))
             {
                 Interlocked.Increment(ref failed);
                 SmtpLoad.Record(errors, e.Message);

@@ -108,7 +108,7 @@ internal static class SmtpLoad
 
                 await SmtpWire.CommandAsync(client, "QUIT", ct);
             }
-            catch (Exception e) when (e is ProtocolException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+            catch (Exception e) when (NetErrors.IsConnectionFailure(e))
             {
                 Interlocked.Increment(ref sessionErrors);
                 Record(errors, e.GetType().Name + ": " + e.Message);

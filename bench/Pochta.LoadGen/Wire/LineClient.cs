@@ -250,3 +250,10 @@ internal sealed class ProtocolException(string message) : Exception(message);
 
 /// <summary>Where to connect and how.</summary>
 internal sealed record Endpoint(string Host, int Port, bool ImplicitTls, X509Certificate2Collection? TrustedCertificates);
+internal static class NetErrors
+{
+    /// <summary>Failures of one connection that a load run counts and survives.</summary>
+    public static bool IsConnectionFailure(Exception e) =>
+        e is ProtocolException or IOException or System.Net.Sockets.SocketException
+            or System.Security.Authentication.AuthenticationException or OperationCanceledException;
+}

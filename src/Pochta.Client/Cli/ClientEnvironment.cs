@@ -24,6 +24,9 @@ internal sealed class ClientEnvironment
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Server-settings discovery (network: HTTPS autoconfig and DNS SRV).</summary>
+    public Func<Net.Discovery> Discovery { get; init; } = Net.Discovery.CreateDefault;
+
     /// <summary>Asks for a secret without echo; null when there is no terminal to ask on.</summary>
     public Func<string, CancellationToken, Task<string?>> PromptSecret { get; init; } = DefaultPromptAsync;
 

@@ -8,7 +8,7 @@ namespace Pochta.Client.Local;
 /// unique name, fsync it, rename it into new/, fsync new/. A message is either wholly in new/ or
 /// absent (a crash leaves at most a file in tmp/, which readers ignore).
 /// </summary>
-internal sealed class MaildirWriter
+internal sealed class MaildirWriter : IMessageSink
 {
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
@@ -25,6 +25,8 @@ internal sealed class MaildirWriter
     }
 
     public string Root { get; }
+
+    public string Location => Root;
 
     public string TmpDirectory => Path.Combine(Root, "tmp");
 

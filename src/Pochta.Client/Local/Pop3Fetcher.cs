@@ -23,13 +23,15 @@ internal interface IPop3Mailbox
 internal sealed record FetchResult(int Downloaded, int Deleted, int Skipped, IReadOnlyList<string> Files);
 
 /// <summary>
-/// Downloads a POP3 mailbox into a Maildir. Per message: write to tmp, fsync, rename into new,
-/// record its UIDL (fsynced), and only then DELE. Interrupted at any point, the next run neither
-/// loses nor duplicates a message: a recorded UIDL still on the server is deleted (or, with
-/// --keep, skipped) without downloading it again. Without UIDL support on the server a run
-/// interrupted between download and QUIT downloads those messages again on the next run.
+/// Downloads a POP3 mailbox into a Maildir or mbox. Per message: deliver durably (Maildir: tmp,
+/// fsync, rename into new, fsync new), record its UIDL (fsynced), and only then DELE. A message
+/// is never lost: it leaves the server only after it is on disk. Interrupted, the next run
+/// deletes (or, with --keep, skips) every recorded UIDL still on the server without downloading
+/// it again; only a crash in the instant between delivery and the UIDL record can repeat that
+/// one message. Without UIDL support on the server, a run interrupted between download and
+/// QUIT downloads those messages again on the next run.
 /// </summary>
-internal sealed class Pop3Fetcher(MaildirWriter maildir, UidlState state)
+internal sealed class Pop3Fetcher(IMessageSink maildir, UidlState state)
 {
     public async Task<FetchResult> FetchAsync(IPop3Mailbox mailbox, bool keep, IProgress<int>? progress, CancellationToken cancellationToken)
     {

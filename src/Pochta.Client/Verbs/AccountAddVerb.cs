@@ -6,7 +6,8 @@ using Pochta.Client.Net;
 
 namespace Pochta.Client.Verbs;
 
-/// <summary><c>mail account add NAME --address A --imap host:port --smtp host:port [--pop3 host:port]</c>.</summary>
+/// <summary><c>mail account add NAME --address A [--imap host:port] [--smtp host:port] [--pop3 host:port]</c>;
+/// with no server given, the settings are discovered (Mozilla autoconfig, RFC 6186 SRV).</summary>
 internal static class AccountAddVerb
 {
     private static readonly string[] SecurityModes = ["tls", "starttls", "none"];
@@ -42,9 +43,15 @@ internal static class AccountAddVerb
                 throw ClientException.Usage($"bad address {email}");
             }
 
+            DiscoveredSettings? discovered = null;
             if (context.Get(imap) is null && context.Get(smtp) is null && context.Get(pop3) is null)
             {
-                throw ClientException.Usage("give at least one of --imap, --smtp, --pop3");
+                discovered = await environment.Discovery().DiscoverAsync(parsed.Address, context.CancellationToken)
+                    ?? throw ClientException.Usage($"no server settings found for {parsed.Address} (autoconfig, SRV): give --imap, --smtp, --pop3");
+                if (!context.Json)
+                {
+                    context.Out.WriteLine($"found settings via {discovered.Source}");
+                }
             }
 
             var file = context.Get(passwordFile);
@@ -74,10 +81,10 @@ internal static class AccountAddVerb
                 Name = accountName,
                 Address = parsed.Address,
                 DisplayName = context.Get(displayName) ?? (parsed.Name is { Length: > 0 } n ? n : null),
-                Login = context.Get(login),
-                Imap = Endpoint(context.Get(imap), MailProtocol.Imap, context.Get(imapSecurity)),
-                Smtp = Endpoint(context.Get(smtp), MailProtocol.Smtp, context.Get(smtpSecurity)),
-                Pop3 = Endpoint(context.Get(pop3), MailProtocol.Pop3, context.Get(pop3Security)),
+                Login = context.Get(login) ?? discovered?.Login,
+                Imap = Endpoint(context.Get(imap), MailProtocol.Imap, context.Get(imapSecurity)) ?? discovered?.Imap,
+                Smtp = Endpoint(context.Get(smtp), MailProtocol.Smtp, context.Get(smtpSecurity)) ?? discovered?.Smtp,
+                Pop3 = Endpoint(context.Get(pop3), MailProtocol.Pop3, context.Get(pop3Security)) ?? discovered?.Pop3,
                 PasswordFile = file,
                 Password = password,
                 CaFile = ca,

@@ -125,24 +125,6 @@ internal static partial class ServerHost
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = server.ShutdownTimeout);
         var plan = new List<PlannedListener>();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            foreach (var entry in plan)
-            {
-                kestrel.Listen(entry.EndPoint, listen =>
-                {
-                    entry.Options = listen;
-                    if (entry.Protocol == MailProtocol.Http)
-                    {
-                        listen.Protocols = HttpProtocols.Http1;
-                    }
-                    else
-                    {
-                        listen.Run(entry.DispatchAsync);
-                    }
-                });
-            }
-        });
 
         // 4. The host; options validators registered with ValidateOnStart run now.
         var app = builder.Build();
@@ -183,6 +165,25 @@ internal static partial class ServerHost
             if (plan.Count == 0)
             {
                 throw new StartupException("no listener to start: every listener is disabled or has no protocol handler (see Listeners in pochta config show)");
+            }
+
+            // Kestrel's options object is created with the server (at Build); listen options
+            // added before StartAsync are bound by it.
+            var kestrel = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value;
+            foreach (var entry in plan)
+            {
+                kestrel.Listen(entry.EndPoint, listen =>
+                {
+                    entry.Options = listen;
+                    if (entry.Protocol == MailProtocol.Http)
+                    {
+                        listen.Protocols = HttpProtocols.Http1;
+                    }
+                    else
+                    {
+                        listen.Run(entry.DispatchAsync);
+                    }
+                });
             }
 
             // 6. Fixed ports are free and allowed.

@@ -52,7 +52,7 @@ internal static class StartupChecks
             SocketError.AddressAlreadyInUse =>
                 $"{where} is already in use; stop the program using it (ss -ltnp 'sport = :{port}') or set Listeners:{name}:Endpoint to another port",
             SocketError.AccessDenied =>
-                $"{where} is privileged; run as root, grant the capability (setcap cap_net_bind_service=+ep on the pochta binary), or set Listeners:{name}:Endpoint to a port above 1023",
+                $"{where} is privileged; run as root, grant CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep on the pochta binary), or set Listeners:{name}:Endpoint to a port above 1023",
             SocketError.AddressNotAvailable =>
                 $"{where}: the address is not on this machine; set Listeners:{name}:Endpoint to a local address or *:{port}",
             _ => $"{where} cannot be bound ({error}); set Listeners:{name}:Endpoint or disable the listener with Listeners:{name}:Enabled=false",

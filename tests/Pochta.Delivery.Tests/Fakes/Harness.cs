@@ -55,12 +55,28 @@ public sealed class Harness : IDisposable
 
     public DkimKeyStore? DkimKeys { get; private set; }
 
-    /// <summary>Creates DKIM keys for a domain in a temporary directory and turns signing on.</summary>
+    /// <summary>One generated key pair per domain for the whole run (RSA generation is slow on a shared CPU).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> Templates = new();
+
+    /// <summary>Gives a domain DKIM keys in a temporary directory (copies of keys generated once
+    /// by <see cref="DkimKeyStore.RotateAsync"/>) and turns signing on.</summary>
     public async Task<IReadOnlyList<DkimKeyInfo>> EnableDkimAsync(string domain)
     {
+        var template = await Templates.GetOrAdd(domain, d => new Lazy<Task<string>>(async () =>
+        {
+            var dir = Directory.CreateTempSubdirectory("pochta-dkim-template-").FullName;
+            await new DkimKeyStore(dir, new FakeTimeProvider(Start)).RotateAsync(d, CancellationToken.None);
+            return dir;
+        })).Value;
         _dkimDirectory ??= Directory.CreateTempSubdirectory("pochta-dkim-").FullName;
+        var target = Directory.CreateDirectory(Path.Combine(_dkimDirectory, domain)).FullName;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(template, domain)))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+        }
+
         DkimKeys ??= new DkimKeyStore(_dkimDirectory, Time);
-        return await DkimKeys.RotateAsync(domain, CancellationToken.None);
+        return DkimKeys.GetActiveKeys(domain);
     }
 
     public OutboundRouter Router => new(Options, Dns);

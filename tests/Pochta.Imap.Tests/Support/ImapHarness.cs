@@ -255,6 +255,9 @@ internal sealed class ImapTestClient(PipeWriter output, PipeReader input, Task r
         return lines[..^1];
     }
 
+    /// <summary>Runs a command, asserts a tagged OK and exactly one untagged line, returns it.</summary>
+    public async Task<string> OneAsync(string command) => Assert.Single(await OkAsync(command));
+
     public async ValueTask DisposeAsync()
     {
         await output.CompleteAsync();
