@@ -1,4 +1,5 @@
 using System.Net;
+
 using Pochta.Core;
 
 namespace Pochta.Hosting;

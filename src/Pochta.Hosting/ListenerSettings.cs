@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
+
 using Pochta.Core;
 
 namespace Pochta.Hosting;

@@ -1,4 +1,5 @@
 using System.Net;
+
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

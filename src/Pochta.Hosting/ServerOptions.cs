@@ -18,4 +18,9 @@ public sealed class ServerOptions
     /// <summary>Maximum simultaneous connections from one client IP address, per listener.</summary>
     [Range(1, 100_000)]
     public int MaxConnectionsPerIp { get; set; } = 20;
+
+    /// <summary>On stop, how long sessions get to finish their current command and say goodbye
+    /// before their connections are closed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

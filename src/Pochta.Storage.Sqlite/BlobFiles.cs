@@ -11,7 +11,7 @@ namespace Pochta.Storage.Sqlite;
 /// file and unmarks it after its transaction finished; a file is unlinked only under the lock,
 /// when no committer has it in flight and no blobs row names it.</para>
 /// </summary>
-internal sealed class BlobFiles(string root, ILogger logger)
+internal sealed class BlobFiles(string root, ILogger logger, Func<bool> mayUnlink)
 {
     private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -22,14 +22,14 @@ internal sealed class BlobFiles(string root, ILogger logger)
 
     public void EnsureLayout()
     {
-        Directory.CreateDirectory(Root);
+        SqliteMailStore.CreatePrivateDirectory(Root);
         var created = false;
         for (var i = 0; i < 256; i++)
         {
             var dir = Path.Combine(Root, i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             if (!Directory.Exists(dir))
             {
-                Directory.CreateDirectory(dir);
+                SqliteMailStore.CreatePrivateDirectory(dir);
                 created = true;
             }
         }
@@ -83,7 +83,14 @@ internal sealed class BlobFiles(string root, ILogger logger)
     /// on committed state) still names them.</summary>
     public void Collect(IEnumerable<string> hashes, Func<string, bool> isReferenced)
     {
-        var removed = new HashSet<string>(StringComparer.Ordinal);
+        // Only the directory's owner unlinks (see SqliteMailStore.TryTakeOwnership).
+        if (!mayUnlink())
+        {
+            return;
+        }
+
+        // No directory fsync: a crash that resurrects an unlinked name leaves a file without
+        // a row, which recovery removes.
         lock (_lock)
         {
             foreach (var hash in hashes)
@@ -97,18 +104,12 @@ internal sealed class BlobFiles(string root, ILogger logger)
                 try
                 {
                     File.Delete(path);
-                    removed.Add(Path.GetDirectoryName(path)!);
                 }
                 catch (IOException ex)
                 {
                     logger.LogWarning(ex, "Could not remove blob file {Hash}; recovery will retry", hash);
                 }
             }
-        }
-
-        foreach (var dir in removed)
-        {
-            NativeFile.FsyncDirectory(dir);
         }
     }
 

@@ -144,7 +144,20 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
             if (batch.Count > 0)
             {
-                RunBatch(batch);
+                try
+                {
+                    RunBatch(batch);
+                }
+                catch (Exception ex)
+                {
+                    // The loop must survive anything, or every later write would wait forever.
+                    _logger.LogCritical(ex, "Write loop failure");
+                    foreach (var op in batch)
+                    {
+                        op.Fail(ex);
+                    }
+                }
+
                 batch.Clear();
             }
         }
@@ -156,23 +169,23 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         List<string> garbage = [];
         try
         {
-            _db.ExecRaw("BEGIN IMMEDIATE");
+            _db.Exec("BEGIN IMMEDIATE");
             foreach (var op in batch)
             {
                 _context.Begin(op.Events);
-                _db.ExecRaw("SAVEPOINT op");
+                _db.Exec("SAVEPOINT op");
                 try
                 {
                     op.Execute(_context);
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("RELEASE op");
                     done.Add(op);
                 }
                 catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 or 11 })
                 {
                     // IOERR / FULL / CORRUPT abort the whole batch (outer catch); anything else
                     // is this operation's own failure (conflict, not found, constraint).
-                    _db.ExecRaw("ROLLBACK TO op");
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("ROLLBACK TO op");
+                    _db.Exec("RELEASE op");
                     op.Events.Clear();
                     op.Fail(ex);
                 }
@@ -192,7 +205,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             _beforeCommit?.Invoke(done.Count);
-            _db.ExecRaw("COMMIT");
+            _db.Exec("COMMIT");
         }
         catch (Exception ex)
         {
@@ -206,7 +219,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogDebug(rollbackError, "Rollback after failed batch");
             }
 
-            foreach (var op in done)
+            // Every operation of the batch fails (those that already failed keep their own error).
+            foreach (var op in batch)
             {
                 op.Fail(ex);
             }
@@ -216,16 +230,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _operations, done.Count);
-        foreach (var op in done)
-        {
-            foreach (var change in op.Events)
-            {
-                _bus.Publish(change);
-            }
 
-            op.Succeed();
-        }
-
+        // Files whose last reference went are unlinked before the callers hear back, so a
+        // completed delete has freed its space.
         if (garbage.Count > 0)
         {
             try
@@ -237,5 +244,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogWarning(ex, "Blob file collection failed; recovery will retry");
             }
         }
+
+        foreach (var op in done)
+        {
+            foreach (var change in op.Events)
+            {
+                _bus.Publish(change);
+            }
+
+            op.Succeed();
+        }
+
     }
 }

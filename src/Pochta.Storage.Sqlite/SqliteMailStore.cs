@@ -21,6 +21,7 @@ public sealed class SqliteMailStore : IMailStore
     private GroupCommitWriter? _writer;
     private int _idleReaders;
     private bool _disposed;
+    private FileStream? _ownerLock;
 
     public SqliteMailStore(SqliteStoreOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
@@ -32,7 +33,7 @@ public sealed class SqliteMailStore : IMailStore
         DataDirectory = Path.GetFullPath(options.DataDirectory);
         DatabasePath = Path.Combine(DataDirectory, "pochta.db");
         TempDirectory = Path.Combine(DataDirectory, "tmp");
-        Blobs = new BlobFiles(Path.Combine(DataDirectory, "blobs"), _logger);
+        Blobs = new BlobFiles(Path.Combine(DataDirectory, "blobs"), _logger, TryTakeOwnership);
         var bus = new ChangeBus(_logger);
         Changes = bus;
         Directory = new SqliteDirectoryStore(this);
@@ -86,8 +87,8 @@ public sealed class SqliteMailStore : IMailStore
                 return Task.CompletedTask;
             }
 
-            System.IO.Directory.CreateDirectory(DataDirectory);
-            System.IO.Directory.CreateDirectory(TempDirectory);
+            CreatePrivateDirectory(DataDirectory);
+            CreatePrivateDirectory(TempDirectory);
             Blobs.EnsureLayout();
             var db = Db.Open(DatabasePath, writer: true);
             try
@@ -98,7 +99,16 @@ public sealed class SqliteMailStore : IMailStore
                     _logger.LogInformation("Applied {Count} schema migrations to {Path}", applied, DatabasePath);
                 }
 
-                Recover(db);
+                if (TryTakeOwnership())
+                {
+                    Recover(db);
+                }
+                else
+                {
+                    // Another process (the server, while the CLI runs) owns the data directory:
+                    // its staged files and not-yet-committed blob files must not be touched.
+                    _logger.LogInformation("{Path} is in use by another process: recovery skipped, blob files are left to the owner", DataDirectory);
+                }
             }
             catch
             {
@@ -140,6 +150,49 @@ public sealed class SqliteMailStore : IMailStore
         }
     }
 
+    /// <summary>The exclusive owner (an advisory lock on <c>store.lock</c>) runs recovery and
+    /// unlinks freed blob files. A second process on the same directory (the admin CLI while
+    /// the server runs) reads and writes rows normally but leaves files to the owner, because
+    /// it cannot see the owner's in-flight blob files.</summary>
+    private bool TryTakeOwnership()
+    {
+        lock (_initLock)
+        {
+            if (_ownerLock is not null)
+            {
+                return true;
+            }
+
+            if (_disposed)
+            {
+                return false;
+            }
+
+            try
+            {
+                _ownerLock = new FileStream(Path.Combine(DataDirectory, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Mail is private: the data directory and its parts are owner-only (0700) on POSIX.</summary>
+    internal static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(path);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
     internal Task<T> ReadAsync<T>(Func<Db, T> read, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -160,6 +213,7 @@ public sealed class SqliteMailStore : IMailStore
     /// <summary>Runs a read on a pooled read-only connection (its own WAL snapshot).</summary>
     internal T Read<T>(Func<Db, T> read)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _ = Writer;
         var db = RentReader();
         try
@@ -223,5 +277,10 @@ public sealed class SqliteMailStore : IMailStore
         }
 
         writer?.DisposeDb();
+        lock (_initLock)
+        {
+            _ownerLock?.Dispose();
+            _ownerLock = null;
+        }
     }
 }

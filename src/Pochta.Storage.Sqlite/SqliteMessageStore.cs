@@ -81,7 +81,15 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
 
             // Opened while the snapshot shows the row: a concurrent unlink (last reference gone)
             // cannot take the bytes from under this stream on POSIX.
-            return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            try
+            {
+                return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+            }
+            catch (FileNotFoundException)
+            {
+                // Its last reference went between the lookup and the open.
+                throw new StoreNotFoundException("No such message.");
+            }
         }, cancellationToken);
 
     public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>
@@ -113,7 +121,7 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
         foreach (var local in request.Local)
         {
             var keywords = Rows.StoreKeywords(local.Keywords);
-            var (uid, modSeq) = Rows.Append(ctx, local.MailboxId, messageId, local.Flags, keywords, local.InternalDate, out var accountId);
+            var (uid, modSeq) = Rows.Append(ctx, local.MailboxId, messageId, length, local.Flags, keywords, local.InternalDate, out var accountId);
             uids.Add(uid);
             ctx.Publish(accountId, local.MailboxId, MailboxChangeKind.Appended, modSeq);
         }

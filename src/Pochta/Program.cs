@@ -1,6 +1,10 @@
+using Pochta.Cli;
+
 namespace Pochta;
 
 internal static class Program
 {
-    public static int Main(string[] args) => args.Length == 0 ? 1 : 0;
+    /// <summary>Exit codes: 0 success, 1 refused (not found, exists, needs --force),
+    /// 2 usage, configuration or environment error.</summary>
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args, CliConsole.Process());
 }

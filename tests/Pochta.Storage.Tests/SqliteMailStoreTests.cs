@@ -81,18 +81,99 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         var before = (Sqlite.CommittedBatches, Sqlite.CommittedOperations);
         const int n = 50;
         var staged = await Task.WhenAll(Enumerable.Range(0, n).Select(i => StageAsync(Body("g" + i, 1500))));
-        using var start = new ManualResetEventSlim();
-        var commits = staged.Select(s => Task.Run(() =>
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select(s => Task.Run(async () =>
         {
-            start.Wait();
-            return Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+            await start.Task;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
         })).ToList();
-        start.Set();
+        start.SetResult();
         await Task.WhenAll(commits);
         var ops = Sqlite.CommittedOperations - before.Item2;
         var batches = Sqlite.CommittedBatches - before.Item1;
         Assert.Equal(n, ops);
         Assert.True(batches < n, $"{n} commits took {batches} transactions: no group commit");
+    }
+
+    [Fact]
+    public async Task Migrations_upgrade_an_old_database_in_place()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "pochta.db");
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ConnectionString))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = Schema.Migrations[0] + """
+                PRAGMA user_version = 1;
+                INSERT INTO domains(id, name, created_at) VALUES(1, 'example.test', 0);
+                INSERT INTO accounts(id, address, domain_id, credential, quota, created_at) VALUES(1, 'u@example.test', 1, 'c', 0, 0);
+                INSERT INTO mailboxes(id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, recent_uid) VALUES(1, 1, 'INBOX', 1, 7, 3, 5, 3);
+                INSERT INTO blobs(hash, size, data) VALUES('h', 10, x'00');
+                INSERT INTO messages(id, blob_hash, size, index_data, created_at) VALUES(1, 'h', 10, x'00', 0), (2, 'h', 20, x'00', 0);
+                INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date) VALUES(1, 1, 1, 1, '', 4, 0), (1, 2, 2, 8, '', 5, 0);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        await using var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir.Path }, Time);
+        await store.InitializeAsync(Ct);
+        Assert.Equal(new MailboxCounts(2, 1, 1, 30, 0), await store.Mailboxes.GetCountsAsync(1, Ct));
+        Assert.Equal([10L, 20L], (await store.Mailboxes.ListMessagesAsync(1, Ct)).Select(e => e.Size));
+        var inbox = (await store.Mailboxes.GetMailboxAsync(1, Ct))!;
+        Assert.Equal((7u, 3u, 5ul), (inbox.UidValidity, inbox.UidNext, inbox.HighestModSeq));
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_program_is_refused()
+    {
+        using var dir = new TempDirectory();
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dir.Path, "pochta.db"), Pooling = false }.ConnectionString))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version = 999";
+            cmd.ExecuteNonQuery();
+        }
+
+        await using var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir.Path }, Time);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_failing_operation_does_not_fail_its_batch_neighbours()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var before = Sqlite.CommittedBatches;
+        var staged = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => StageAsync(Body("n" + i, i % 3 == 0 ? LargeMessageSize + 1 : 500))));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select((s, i) => Task.Run(async () =>
+        {
+            await start.Task;
+            var mailbox = i % 2 == 0 ? inbox.Id : 999_999;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(mailbox, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+        })).ToList();
+        start.SetResult();
+        for (var i = 0; i < commits.Count; i++)
+        {
+            if (i % 2 == 0)
+            {
+                Assert.Single((await commits[i]).Uids);
+            }
+            else
+            {
+                await Assert.ThrowsAsync<StoreNotFoundException>(() => commits[i]);
+            }
+        }
+
+        Assert.True(Sqlite.CommittedBatches - before < 30, "no batch was shared");
+        var entries = await Store.Mailboxes.ListMessagesAsync(inbox.Id, Ct);
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => (uint)i), entries.Select(e => e.Uid));
+        Assert.Equal(15, await CountBlobsAsync());
+        foreach (var s in staged)
+        {
+            await s.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -131,6 +212,33 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         Assert.Equal([keptFile], BlobFiles());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
         Assert.Equal(Body("kept", LargeMessageSize * 2), await ReadAllAsync(await Store.Messages.OpenMessageAsync(kept.MessageId, Ct)));
+    }
+
+    [Fact]
+    public async Task A_second_process_store_shares_rows_but_leaves_files_to_the_owner()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var kept = await DeliverAsync(Body("own", LargeMessageSize * 2), [inbox.Id]);
+
+        // The owner's staged body in flight, as the admin CLI would find it while the server runs.
+        await using var staged = await StageAsync(Body("in-flight", LargeMessageSize * 2));
+        var stagedPath = ((FileStagedMessage)staged).Path;
+
+        await using (var cli = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _dir.Path }, Time))
+        {
+            await cli.InitializeAsync(Ct);
+            Assert.True(File.Exists(stagedPath));
+            Assert.Single(await cli.Mailboxes.ListMessagesAsync(inbox.Id, Ct));
+
+            // Its writes are the owner's rows; the freed file stays for the owner's recovery.
+            Assert.True(await cli.Directory.RemoveAccountAsync(account.Address, force: true, Ct));
+            Assert.Single(BlobFiles());
+        }
+
+        Assert.Null(await Store.Directory.FindAccountAsync(account.Address, Ct));
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.Messages.OpenMessageAsync(kept.MessageId, Ct));
+        await RestartAsync();
+        Assert.Empty(BlobFiles());
     }
 
     [Fact]

@@ -43,13 +43,20 @@ internal sealed class DestinationSession(
         var pending = item.Recipients.ToList();
         while (pending.Count > 0 && await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false))
         {
+            var reused = _messagesOnConnection > 0;
             pending = await TransactAsync(item, pending, results, cancellationToken).ConfigureAwait(false);
             _messagesOnConnection++;
             if (pending.Count > 0)
             {
-                // The session broke: the rest go to the next host (RFC 5321 §5.1).
+                // The session broke: the rest go to the next host (RFC 5321 §5.1). A reused
+                // connection that breaks was most likely closed by the server while idle (a
+                // timeout, a 421 after its per-session limit): that host first gets one fresh
+                // connection, which counts as new, so a host that keeps failing is left.
                 await DropAsync().ConfigureAwait(false);
-                _hostIndex++;
+                if (!reused)
+                {
+                    _hostIndex++;
+                }
             }
         }
 
@@ -104,6 +111,7 @@ internal sealed class DestinationSession(
             return true;
         }
 
+        await QuitAsync(cancellationToken).ConfigureAwait(false);
         await DropAsync().ConfigureAwait(false);
         for (; _hostIndex < hosts.Count; _hostIndex++)
         {
@@ -232,8 +240,49 @@ internal sealed class DestinationSession(
         var offersDsn = client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
         var entry = item.Entry;
 
+        RecipientAttempt Result(QueueRecipientInfo r, string reply) => new(r, Classify(reply), reply, host, offersDsn);
+
+        // RFC 6531 §3.2: an address with a non-ASCII local part needs SMTPUTF8; without it the
+        // recipient (or, for the sender, the whole message) cannot be sent to this server.
+        // (A non-ASCII domain alone is sent as its A-label.)
+        if (!client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+        {
+            const string NoUtf8 = "553 5.6.7 The destination does not support internationalized addresses (SMTPUTF8)";
+            if (NeedsSmtpUtf8(entry.Sender))
+            {
+                results.AddRange(pending.Select(r => Result(r, NoUtf8)));
+                return [];
+            }
+
+            results.AddRange(pending.Where(r => NeedsSmtpUtf8(r.Address)).Select(r => Result(r, NoUtf8)));
+            pending = pending.Where(r => !NeedsSmtpUtf8(r.Address)).ToList();
+            if (pending.Count == 0)
+            {
+                return [];
+            }
+        }
+
         await using var raw = await store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken).ConfigureAwait(false);
+
+        // RFC 1870 §6: a message larger than the server's declared SIZE is not sent; the limit is
+        // fixed for that server, so the failure is permanent.
+        if (client.Capabilities.HasFlag(SmtpCapabilities.Size) && client.MaxSize > 0 && raw.Length > client.MaxSize)
+        {
+            var tooBig = "552 5.3.4 Message size exceeds the limit of " + host + " (" + client.MaxSize.ToString(System.Globalization.CultureInfo.InvariantCulture) + " octets)";
+            results.AddRange(pending.Select(r => Result(r, tooBig)));
+            return [];
+        }
+
         var message = await MimeMessage.LoadAsync(raw, persistent: true, cancellationToken).ConfigureAwait(false);
+
+        // RFC 6152 §3: 8-bit content goes to a server without 8BITMIME only after conversion
+        // to 7 bit (base64 / quoted-printable, chosen by MimeKit per part). The conversion happens
+        // before DKIM signing so the signature covers the bytes actually sent.
+        if (!client.Capabilities.HasFlag(SmtpCapabilities.EightBitMime) && !client.Capabilities.HasFlag(SmtpCapabilities.BinaryMime))
+        {
+            message.Prepare(EncodingConstraint.SevenBit, 998);
+        }
+
         signer.Sign(message);
 
         client.BeginTransaction(entry.EnvelopeId, entry.ReturnFullMessage, pending.Select(r => new RelayRecipient(r.Address, r.Notify, r.OriginalRecipient)).ToList());
@@ -241,8 +290,6 @@ internal sealed class DestinationSession(
         var recipients = pending.Select(r => new MailboxAddress("", r.Address)).ToList();
         var format = FormatOptions.Default.Clone();
         format.NewLineFormat = NewLineFormat.Dos;
-
-        RecipientAttempt Result(QueueRecipientInfo r, string reply) => new(r, Classify(reply), reply, host, offersDsn);
 
         string? RcptReply(QueueRecipientInfo r) =>
             client.RecipientResponses.TryGetValue(r.Address, out var response)
@@ -261,6 +308,13 @@ internal sealed class DestinationSession(
             }
 
             return [];
+        }
+        catch (SmtpCommandException ex) when (ex.StatusCode == SmtpStatusCode.ServiceNotAvailable)
+        {
+            // RFC 5321 §3.8: 421 means the server is closing the session, whatever the command:
+            // the recipients are not refused, the session is over (retried below like a break).
+            _lastError = SmtpReplyText.Format(421, ex.Message);
+            return pending.Where(r => !IsFinalRefusal(RcptReply(r), results, r)).ToList();
         }
         catch (SmtpCommandException ex) when (ex.ErrorCode == SmtpErrorCode.SenderNotAccepted)
         {
@@ -290,24 +344,32 @@ internal sealed class DestinationSession(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsConnectionFailure(ex))
         {
             // The session broke. A recipient already refused with 5xx stays refused; the others
-            // (even those whose DATA may have been received) are tried again elsewhere.
+            // are tried again elsewhere, even those whose DATA may have been received: if the
+            // break came after the remote server took the final dot but before we read its 250,
+            // the message is delivered twice (RFC 1047; the same window as a crash between
+            // the remote 250 and our commit, see OutboundDelivery).
             _lastError = DescribeConnectFailure(ex, host, host);
-            var retry = new List<QueueRecipientInfo>();
-            foreach (var r in pending)
+            return pending.Where(r => !IsFinalRefusal(RcptReply(r), results, r)).ToList();
+        }
+
+        bool IsFinalRefusal(string? rcpt, List<RecipientAttempt> final, QueueRecipientInfo r)
+        {
+            if (rcpt is not null && SmtpReplyText.GetCode(rcpt) >= 500)
             {
-                var rcpt = RcptReply(r);
-                if (rcpt is not null && SmtpReplyText.GetCode(rcpt) >= 500)
-                {
-                    results.Add(Result(r, rcpt));
-                }
-                else
-                {
-                    retry.Add(r);
-                }
+                final.Add(Result(r, rcpt));
+                return true;
             }
 
-            return retry;
+            return false;
         }
+    }
+
+    /// <summary>True when the local part has non-ASCII characters (RFC 6531 §3.2).</summary>
+    internal static bool NeedsSmtpUtf8(string address)
+    {
+        var at = address.LastIndexOf('@');
+        var local = at < 0 ? address.AsSpan() : address.AsSpan(0, at);
+        return !System.Text.Ascii.IsValid(local);
     }
 
     private static AttemptResult Classify(string reply) => SmtpReplyText.GetCode(reply) switch

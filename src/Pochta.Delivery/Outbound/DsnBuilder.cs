@@ -59,7 +59,9 @@ public static class DsnBuilder
         var kind = Kind(report.Recipients);
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Mail Delivery System", "MAILER-DAEMON@" + report.ReportingMta));
-        message.To.Add(MailboxAddress.Parse(report.Sender));
+        // The envelope sender as given (it passed RFC 5321 checks at MAIL FROM); not re-parsed as
+        // an RFC 5322 address, which would refuse some valid envelope forms.
+        message.To.Add(new MailboxAddress("", report.Sender));
         message.Subject = kind switch
         {
             DsnAction.Failed => "Undelivered Mail Returned to Sender",
@@ -160,7 +162,8 @@ public static class DsnBuilder
                 fields.Add(new Header("Original-Recipient", OriginalRecipientField(r.OriginalRecipient)));
             }
 
-            fields.Add(new Header("Final-Recipient", "rfc822; " + r.Address));
+            // RFC 6533 §3: an address with non-ASCII characters has the "utf-8" address type.
+            fields.Add(new Header("Final-Recipient", (System.Text.Ascii.IsValid(r.Address) ? "rfc822; " : "utf-8; ") + r.Address));
             fields.Add(new Header("Action", ActionWord(r.Action)));
             fields.Add(new Header("Status", r.Status));
             if (r.RemoteMta is not null)

@@ -50,7 +50,18 @@ public sealed class OutboundDelivery(
 
     public async Task DeliverAsync(Destination destination, IReadOnlyList<OutboundWorkItem> items, CancellationToken cancellationToken)
     {
-        var route = await router.ResolveAsync(destination, cancellationToken).ConfigureAwait(false);
+        RouteResolution route;
+        try
+        {
+            route = await router.ResolveAsync(destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // An unexpected resolver error must not leave the recipients due at once (a hot loop).
+            logger.LogWarning(ex, "Route lookup for {Destination} failed", destination.Key);
+            route = new RouteResolution(MxLookupStatus.TemporaryFailure, [], ex.Message);
+        }
+
         if (route.Status != MxLookupStatus.Found || route.Hosts.Count == 0)
         {
             var (result, reply) = route.Status switch
@@ -75,7 +86,20 @@ public sealed class OutboundDelivery(
             foreach (var item in items)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var attempts = await session.SendAsync(item, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<RecipientAttempt> attempts;
+                try
+                {
+                    attempts = await session.SendAsync(item, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A local fault with this message (its blob missing, unparsable): the
+                    // recipients are deferred on the normal schedule rather than left due (which
+                    // would retry them in a tight loop), and the other messages still go.
+                    logger.LogError(ex, "Queue {QueueId}: local error while sending", item.Entry.Id);
+                    attempts = item.Recipients.Select(r => new RecipientAttempt(r, AttemptResult.Temporary, "451 4.3.0 Local error while sending the message", null, false)).ToList();
+                }
+
                 await FinishAsync(item, attempts).ConfigureAwait(false);
             }
 
@@ -152,8 +176,10 @@ public sealed class OutboundDelivery(
             {
                 await dsnSender.SendAsync(entry, notices, HostName, now, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or StoreNotFoundException)
+            catch (Exception ex)
             {
+                // Whatever went wrong with the notice, the outcomes below must still be recorded:
+                // otherwise a delivered recipient stays pending and is sent again.
                 logger.LogError(ex, "Could not send DSN for queue entry {QueueId}", entry.Id);
             }
         }

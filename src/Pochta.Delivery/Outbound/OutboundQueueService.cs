@@ -163,6 +163,13 @@ public sealed class OutboundQueueService(
             return wait < MaxSleep ? wait : MaxSleep;
         }
 
+        // It became due while this scan ran (after `now` was taken): scan again at once instead of
+        // waiting for the stall poll.
+        if (next.Value > now)
+        {
+            return TimeSpan.Zero;
+        }
+
         // Due work remains: it is in flight or waiting for a free connection; a worker's end wakes us.
         return inFlight > 0 ? null : StallPoll;
     }

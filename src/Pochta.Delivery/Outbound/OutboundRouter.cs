@@ -41,15 +41,17 @@ public sealed class OutboundRouter(OutboundOptions options, IOutboundDnsResolver
         var at = recipient.LastIndexOf('@');
         var domain = (at >= 0 ? recipient[(at + 1)..] : recipient).ToLowerInvariant();
 
-        if (options.SmartHost is { } relay)
-        {
-            return new Destination("relay:" + relay.Host + ":" + relay.Port.ToString(CultureInfo.InvariantCulture), RouteKind.SmartHost, domain, relay.Host, relay.Port);
-        }
-
+        // The transport map wins over the smart host (as Postfix's transport_maps over relayhost):
+        // a split setup keeps its internal routes while everything else goes to the relay.
         if (options.TransportMap.TryGetValue(domain, out var target))
         {
             var (host, port) = ParseHostPort(target, 25);
             return new Destination("map:" + host + ":" + port.ToString(CultureInfo.InvariantCulture), RouteKind.TransportMap, domain, host, port);
+        }
+
+        if (options.SmartHost is { } relay)
+        {
+            return new Destination("relay:" + relay.Host + ":" + relay.Port.ToString(CultureInfo.InvariantCulture), RouteKind.SmartHost, domain, relay.Host, relay.Port);
         }
 
         return new Destination("mx:" + domain, RouteKind.Mx, domain, null, options.MxPort);
@@ -71,12 +73,35 @@ public sealed class OutboundRouter(OutboundOptions options, IOutboundDnsResolver
             case RouteKind.TransportMap:
                 return new RouteResolution(MxLookupStatus.Found, [new RouteHost(destination.Host!, destination.Port, TlsPolicy.Opportunistic)], null);
             default:
+                // RFC 5321 §5.1: an address literal is the host itself; no MX lookup.
+                if (AddressLiteral(destination.Domain) is { } literal)
+                {
+                    return new RouteResolution(MxLookupStatus.Found, [new RouteHost(literal, destination.Port, TlsPolicy.Opportunistic)], null);
+                }
+
                 var mx = await dns.LookupMxAsync(destination.Domain, cancellationToken).ConfigureAwait(false);
                 return new RouteResolution(
                     mx.Status,
                     mx.Hosts.Select(h => new RouteHost(h.Name, destination.Port, TlsPolicy.Opportunistic)).ToList(),
                     mx.Error);
         }
+    }
+
+    /// <summary>The IP address inside <c>[192.0.2.1]</c> or <c>[IPv6:2001:db8::1]</c> (RFC 5321 §4.1.3), else null.</summary>
+    public static string? AddressLiteral(string domain)
+    {
+        if (domain.Length < 3 || domain[0] != '[' || domain[^1] != ']')
+        {
+            return null;
+        }
+
+        var inner = domain[1..^1];
+        if (inner.StartsWith("ipv6:", StringComparison.OrdinalIgnoreCase))
+        {
+            inner = inner[5..];
+        }
+
+        return System.Net.IPAddress.TryParse(inner, out var address) ? address.ToString() : null;
     }
 
     /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c>.</summary>

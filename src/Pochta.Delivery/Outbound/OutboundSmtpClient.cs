@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 
 using MailKit;
 using MailKit.Net.Smtp;
@@ -45,7 +44,11 @@ internal sealed class OutboundSmtpClient : SmtpClient
         _responses.Clear();
         AcceptedCount = 0;
         _envelopeId = envelopeId;
-        _recipients = recipients.ToDictionary(r => r.Address, StringComparer.OrdinalIgnoreCase);
+        _recipients = new Dictionary<string, RelayRecipient>(StringComparer.OrdinalIgnoreCase);
+        foreach (var r in recipients)
+        {
+            _recipients.TryAdd(r.Address, r); // a queue entry may list an address twice (aliases): send it once
+        }
 
         // RFC 3461 §4.3: RET is relayed as received; HDRS is the default when absent.
         DeliveryStatusNotificationType = returnFull ? DeliveryStatusNotificationType.Full : DeliveryStatusNotificationType.Unspecified;
@@ -86,15 +89,10 @@ internal sealed class OutboundSmtpClient : SmtpClient
         return result;
     }
 
-    /// <summary>The stored bytes go out unchanged when the server can take them (8BITMIME or
-    /// BINARYMIME, or a 7-bit message): no re-encoding, so DKIM signatures stay valid. Only a
-    /// message sent to a server without 8BITMIME is prepared for 7-bit transport (8-bit parts re-encoded) (RFC 6152 §3).</summary>
+    /// <summary>Never re-encodes: DestinationSession converts a message for a 7-bit server
+    /// (RFC 6152 §3) itself, before DKIM signing, so the signature covers the bytes sent.</summary>
     protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
     {
-        if (constraint == EncodingConstraint.SevenBit)
-        {
-            base.Prepare(options, message, constraint, maxLineLength);
-        }
     }
 
     protected override void OnRecipientAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
@@ -110,7 +108,4 @@ internal sealed class OutboundSmtpClient : SmtpClient
     /// <summary>Every recipient refused: abort before DATA (MailKit then sends RSET and keeps the connection).</summary>
     protected override void OnNoRecipientsAccepted(MimeMessage message) =>
         throw new SmtpCommandException(SmtpErrorCode.MessageNotAccepted, SmtpStatusCode.TransactionFailed, "No recipients were accepted.");
-
-    internal static bool IsCertificateAcceptable(TlsPolicy policy, bool acceptUnverified, SslPolicyErrors errors, X509Certificate? certificate) =>
-        certificate is not null && (errors == SslPolicyErrors.None || (policy == TlsPolicy.Opportunistic && acceptUnverified));
 }

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+
+using Pochta.Delivery.Tests.Fakes;
+using Pochta.Storage;
+
+namespace Pochta.Delivery.Tests;
+
+/// <summary>The queue runner (OutboundQueueService) over the fake store, with fake time.</summary>
+public sealed class QueueServiceTests : IAsyncLifetime
+{
+    private readonly Harness _h = new();
+    private readonly FakeSmtpServer _fast = new();
+    private readonly FakeSmtpServer _slow = new();
+    private OutboundQueueService? _service;
+
+    public Task InitializeAsync()
+    {
+        _h.Options.TransportMap["fast.test"] = _fast.Endpoint;
+        _h.Options.TransportMap["slow.test"] = _slow.Endpoint;
+
+        // Fake time moves in big steps here: keep the connect timeout out of the way.
+        _h.Options.ConnectTimeout = TimeSpan.FromDays(30);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _slow.Gate?.TrySetResult();
+        if (_service is not null)
+        {
+            await _service.StopAsync(CancellationToken.None);
+            _service.Dispose();
+        }
+
+        await _fast.DisposeAsync();
+        await _slow.DisposeAsync();
+        _h.Dispose();
+    }
+
+    private async Task StartAsync()
+    {
+        _service = _h.CreateQueueService();
+        await _service.StartAsync(CancellationToken.None);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "timed out waiting for " + what);
+            await Task.Delay(10);
+        }
+    }
+
+    private QueueEntryInfo Enqueue(params string[] recipients)
+    {
+        var entry = _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), recipients);
+        _h.Signal.Notify();
+        return entry;
+    }
+
+    [Fact]
+    public async Task Queued_mail_is_delivered_when_signalled()
+    {
+        await StartAsync();
+        var entry = Enqueue("bob@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(entry.Id) is null, "delivery");
+        Assert.Single(_fast.Delivered);
+        Assert.Equal(RecipientState.Delivered, _h.Store.FinalRecipients.Values.Single().State);
+    }
+
+    [Fact]
+    public async Task Mail_queued_before_start_is_delivered_on_start()
+    {
+        // Crash recovery: whatever is pending in the store when the runner starts is sent.
+        _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test", "carol@fast.test");
+        await StartAsync();
+        await WaitUntilAsync(() => _h.Store.Entries().Count == 0, "delivery after start");
+        Assert.Equal(["bob@fast.test", "carol@fast.test"], _fast.Delivered.Single().Accepted);
+    }
+
+    [Fact]
+    public async Task A_deferred_recipient_is_retried_when_its_time_comes()
+    {
+        var replies = new Queue<string>(["451 4.3.0 Later", "451 4.3.0 Later", "250 2.1.5 OK"]);
+        _fast.RcptReply = _ => replies.Dequeue();
+        await StartAsync();
+        var entry = Enqueue("bob@fast.test");
+
+        await WaitUntilAsync(() => _h.Store.Entry(entry.Id)?.Recipients[0].Attempts == 1, "first attempt");
+        var r = _h.Store.Entry(entry.Id)!.Recipients[0];
+        Assert.Equal(Harness.Start + TimeSpan.FromMinutes(1), r.NextAttemptAt);
+
+        _h.Time.Advance(TimeSpan.FromSeconds(59));
+        await Task.Delay(200);
+        Assert.Equal(1, _h.Store.Entry(entry.Id)!.Recipients[0].Attempts); // not before its time
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await WaitUntilAsync(() => _h.Store.Entry(entry.Id)?.Recipients[0].Attempts == 2, "second attempt");
+        Assert.Equal(Harness.Start + TimeSpan.FromMinutes(1 + 5), _h.Store.Entry(entry.Id)!.Recipients[0].NextAttemptAt);
+
+        _h.Time.Advance(TimeSpan.FromMinutes(5));
+        await WaitUntilAsync(() => _h.Store.Entry(entry.Id) is null, "delivery on the third attempt");
+        Assert.Single(_fast.Delivered);
+    }
+
+    [Fact]
+    public async Task A_slow_domain_does_not_hold_up_the_others()
+    {
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await StartAsync();
+        var slow = Enqueue("bob@slow.test");
+        await _slow.ConnectionWaiting.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var fast = Enqueue("carol@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id) is null, "the fast domain");
+        Assert.NotNull(_h.Store.Entry(slow.Id)); // still waiting for its greeting
+
+        _slow.Gate.SetResult();
+        await WaitUntilAsync(() => _h.Store.Entry(slow.Id) is null, "the slow domain");
+    }
+
+    [Fact]
+    public async Task Connections_per_destination_are_limited()
+    {
+        _h.Options.MaxConnectionsPerDestination = 2;
+        _h.Options.MaxMessagesPerConnection = 1;
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await StartAsync();
+        var ids = Enumerable.Range(0, 5).Select(_ => Enqueue("bob@slow.test").Id).ToList();
+
+        await WaitUntilAsync(() => _slow.Connections == 2, "two connections");
+        await Task.Delay(300);
+        Assert.Equal(2, _slow.Connections); // the third waits for a free slot
+
+        _slow.Gate.SetResult();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all five messages");
+        Assert.Equal(5, _slow.Delivered.Count());
+        Assert.True(_slow.MaxConcurrentConnections <= 2, "more than two simultaneous connections: " + _slow.MaxConcurrentConnections);
+    }
+
+    [Fact]
+    public async Task A_run_of_messages_for_one_destination_shares_a_connection()
+    {
+        _fast.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _h.Options.MaxConnectionsPerDestination = 1;
+        var ids = Enumerable.Range(0, 4).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        _fast.Gate.SetResult();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all four messages");
+        Assert.Equal(1, _fast.Connections);
+        Assert.Equal(4, _fast.Delivered.Count());
+    }
+}
