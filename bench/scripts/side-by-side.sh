@@ -15,6 +15,7 @@
 #   SMTP_MESSAGES=2000 SMTP_SESSIONS="1 8 32" SMTP_SIZE=5k SMTP_IDLE=1000
 #   IMAP_USERS=20 IMAP_MESSAGES=500 IMAP_DURATION=30s IMAP_IDLE_REF=1000 IMAP_IDLE_POCHTA=10000
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
+#   POCHTA_BIN=DIR (use this Release output of src/Pochta instead of building it)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -281,10 +282,14 @@ pochta() { dotnet "$POCHTA_DLL" "$@"; }
 setup_pochta() {
   local po=$W/pochta
   mkdir -p "$po/data"
-  log "building Pochta (Release)"
-  dotnet build "$REPO/src/Pochta" -c Release -o "$po/bin" -v q -nologo >"$po/build.log" 2>&1 \
-    || { tail -30 "$po/build.log" >&2; return 1; }
-  POCHTA_DLL="$po/bin/Pochta.dll"
+  if [[ -n ${POCHTA_BIN:-} ]]; then
+    POCHTA_DLL="$POCHTA_BIN/pochta.dll"   # a Release build made earlier (development of this script)
+  else
+    log "building Pochta (Release)"
+    dotnet build "$REPO/src/Pochta" -c Release -o "$po/bin" -v q -nologo >"$po/build.log" 2>&1 \
+      || { tail -30 "$po/build.log" >&2; return 1; }
+    POCHTA_DLL="$po/bin/pochta.dll"
+  fi
   pochta --data "$po/data" domain add "$DOMAIN" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
   local u
   for u in "${ALL_USERS[@]}"; do
@@ -306,7 +311,7 @@ setup_pochta() {
   # Started directly (not through the shell function) so that $! is the server's own PID.
   dotnet "$POCHTA_DLL" --data "$po/data" serve "${set[@]}" >"$po/serve.log" 2>&1 &
   POCHTA_PID=$!
-  wait_port 127.0.0.1 "$PO_SMTP" 60 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
+  wait_port 127.0.0.1 "$PO_SMTP" 240 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
     || { tail -30 "$po/serve.log" >&2; return 1; }
   log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3"
 }
