@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
+
 using BenchmarkDotNet.Attributes;
+
 using Pochta.Pop3.Protocol;
 
 namespace Pochta.Benchmarks;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
+
 using BenchmarkDotNet.Attributes;
+
 using Pochta.Smtp.Protocol;
 
 namespace Pochta.Benchmarks;

@@ -350,8 +350,15 @@ run_side() {
       sleep 0.25
     done
     after=$(date +%s.%N)
-    record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,c,d=map(float,sys.argv[1:6]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"delivered_seconds":round(c-a,3),"accepted_per_s":round(n/(b-a),1),"delivered_per_s":round(d/(c-a),1)}))' \
-      "$SMTP_MESSAGES" "$t0" "$t1" "$after" "$(( count - before ))")"
+    if [[ $name == pochta ]]; then
+      # Counting through IMAP logins (a costly password hash each) would inflate the time;
+      # Pochta's 250 is given after the commit, so the count only verifies that all arrived.
+      record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,d=map(float,sys.argv[1:5]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"accepted_per_s":round(n/(b-a),1),"delivery":"verified by IMAP STATUS after the run"}))' \
+        "$SMTP_MESSAGES" "$t0" "$t1" "$(( count - before ))")"
+    else
+      record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,c,d=map(float,sys.argv[1:6]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"delivered_seconds":round(c-a,3),"accepted_per_s":round(n/(b-a),1),"delivered_per_s":round(d/(c-a),1)}))' \
+        "$SMTP_MESSAGES" "$t0" "$t1" "$after" "$(( count - before ))")"
+    fi
   fi
 
 
@@ -360,6 +367,8 @@ run_side() {
   fi
   if has imap; then
     record "$name" "imap-20" "$(loadgen imap --host 127.0.0.1 --port "$imap" --clients 20 --duration "$IMAP_DURATION" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --json)"
+    # Long sessions (50 rounds per login): the steady state, with LOGIN's password hash amortized.
+    record "$name" "imap-20-r50" "$(loadgen imap --host 127.0.0.1 --port "$imap" --clients 20 --duration "$IMAP_DURATION" --rounds 50 --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --json)"
   fi
   if has imap-idle; then
     record "$name" "imap-idle" "$(loadgen imap-idle --host 127.0.0.1 --port "$imap" --connections "$idle" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --hold 10s --server-pid "$imap_pid" --json)"
@@ -418,7 +427,9 @@ def fig(r, test):
     if r is None: return "-"
     m = r.get("mode")
     if m in ("smtp", "smtp-source"):
-        return f'{r.get("delivered_per_s", r.get("accepted_per_s"))} msg/s delivered ({r.get("accepted_per_s")} accepted)'
+        if "delivered_per_s" not in r:
+            return f'{r.get("accepted_per_s")} msg/s accepted ({r.get("delivered")} delivered, checked after)'
+        return f'{r.get("delivered_per_s")} msg/s delivered ({r.get("accepted_per_s")} accepted)'
     if m in ("smtp-idle", "imap-idle"):
         return f'{r.get("open")} open, {r.get("pss_per_connection_kb","?")} KB PSS/conn ({r.get("rss_per_connection_kb","?")} RSS)'
     if m == "imap":
