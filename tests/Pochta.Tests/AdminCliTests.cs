@@ -1,5 +1,7 @@
 using System.Text.Json;
+
 using Microsoft.Extensions.DependencyInjection;
+
 using Pochta.Configuration;
 using Pochta.Sasl;
 
