@@ -3,8 +3,10 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+
 using Pochta.Core;
 using Pochta.Hosting;
 using Pochta.Testing;
@@ -64,7 +66,7 @@ public sealed class ListenerTests
         {
             ConfigureServices = services =>
             {
-                // The probe replaces the real protocol handlers: these tests are about the listener table.
+                // Only the probe: every other protocol is left without a handler.
                 services.RemoveAll<IMailProtocolHandler>();
                 services.AddSingleton<IMailProtocolHandler, ProbeHandler>();
             },
