@@ -55,6 +55,8 @@ internal static class CliApp
         root.Subcommands.Add(DirectoryCommands.CreateAlias(context));
         root.Subcommands.Add(DirectoryCommands.CreateMailbox(context));
         root.Subcommands.Add(QueueCommands.Create(context));
+        root.Subcommands.Add(DnsCommands.CreateDns(context));
+        root.Subcommands.Add(DnsCommands.CreateDkim(context));
 
         // The user agent (issue 7): a client of the standard protocols, not of this server's store.
         root.Subcommands.Add(Pochta.Client.MailCommand.Create());
