@@ -6,6 +6,8 @@ using Pochta.Configuration;
 using Pochta.Delivery.Outbound;
 using Pochta.Hosting;
 using Pochta.Mime;
+using Pochta.Sasl;
+using Pochta.Storage.Sqlite;
 
 namespace Pochta;
 
@@ -26,6 +28,7 @@ internal static class Composition
         new(TlsOptions.Section, typeof(TlsOptions)),
         new(ListenerSettings.Section, typeof(Dictionary<string, ListenerSettings>)),
         new(OutboundOptions.Section, typeof(OutboundOptions)),
+        new("Storage", typeof(SqliteStoreOptions)),
     ];
 
     /// <summary>Store, credentials, server-wide options: shared by <c>serve</c> and the admin CLI.</summary>
@@ -52,9 +55,8 @@ internal static class Composition
     /// <summary>The storage backend and the authenticator built on it.</summary>
     private static IServiceCollection AddPochtaStorageBackend(this IServiceCollection services)
     {
-        // Storage and SASL implementations (storage and sasl helpers):
-        // services.AddPochtaSqliteStore();   // IMailStore, binds "Storage"
-        // services.AddPochtaSasl();          // IAuthenticator
+        services.AddPochtaSqliteStore();   // IMailStore, binds "Storage" (SqliteStoreOptions)
+        services.AddPochtaSasl();          // IAuthenticator over the store
         return services;
     }
 

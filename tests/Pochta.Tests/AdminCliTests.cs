@@ -1,5 +1,7 @@
 using System.Text.Json;
+
 using Microsoft.Extensions.DependencyInjection;
+
 using Pochta.Configuration;
 using Pochta.Sasl;
 
@@ -150,7 +152,9 @@ public sealed class AdminCliTests : IDisposable
     [Fact]
     public async Task Domain_add_creates_dkim_keys()
     {
-        var result = await Json("domain", "add", "example.net");
+        var run = await CliRunner.RunAsync(["domain", "add", "example.net", "--json", "--data", _dir.Data], environment: new Dictionary<string, string?>());
+        Assert.True(run.ExitCode == 0, run.Err);
+        var result = JsonDocument.Parse(run.Out).RootElement;
         var keys = result.GetProperty("dkim").EnumerateArray().ToList();
         Assert.Equal(2, keys.Count);
         Assert.All(keys, k => Assert.EndsWith("._domainkey.example.net", k.GetProperty("dnsName").GetString(), StringComparison.Ordinal));

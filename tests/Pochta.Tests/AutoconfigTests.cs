@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http;
 using System.Xml.Linq;
+
 using Pochta.Core;
 using Pochta.Hosting;
 using Pochta.Server;

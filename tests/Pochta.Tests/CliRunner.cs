@@ -14,13 +14,17 @@ internal sealed record CliResult(int ExitCode, string Out, string Err)
 /// environment (so a developer's POCHTA__* variables cannot leak in).</summary>
 internal static class CliRunner
 {
+    /// <summary>The default test environment: no DKIM key generation on <c>domain add</c>
+    /// (RSA key generation is slow; one test covers it with an empty environment).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> NoDkim = new Dictionary<string, string?> { ["POCHTA__Outbound__DkimDirectory"] = "" };
+
     public static async Task<CliResult> RunAsync(string[] args, string? stdin = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var output = new LockedWriter();
         var error = new LockedWriter();
         var console = new CliConsole(output, error, new StringReader(stdin ?? ""), interactive: false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var code = await CliApp.RunAsync(args, console, environment ?? new Dictionary<string, string?>(), timeout.Token);
+        var code = await CliApp.RunAsync(args, console, environment ?? NoDkim, timeout.Token);
         return new CliResult(code, output.ToString(), error.ToString());
     }
 

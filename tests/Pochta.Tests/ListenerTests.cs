@@ -3,7 +3,10 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 using Pochta.Core;
 using Pochta.Hosting;
 using Pochta.Testing;
@@ -61,7 +64,12 @@ public sealed class ListenerTests
     {
         var options = new PochtaTestServerOptions
         {
-            ConfigureServices = services => services.AddSingleton<IMailProtocolHandler, ProbeHandler>(),
+            ConfigureServices = services =>
+            {
+                // Only the probe: every other protocol is left without a handler.
+                services.RemoveAll<IMailProtocolHandler>();
+                services.AddSingleton<IMailProtocolHandler, ProbeHandler>();
+            },
         };
         foreach (var (key, value) in configuration)
         {

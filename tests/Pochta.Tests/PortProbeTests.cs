@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+
 using Pochta.Hosting;
 using Pochta.Server;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+
 using Pochta.Configuration;
 using Pochta.Core;
 using Pochta.Mime;

@@ -1,7 +1,9 @@
 using System.Net.Http;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+
 using Microsoft.Extensions.DependencyInjection;
+
 using Pochta.Configuration;
 using Pochta.Sasl;
 

@@ -152,7 +152,8 @@ internal static partial class ServerHost
                     continue;
                 }
 
-                var handler = handlers.FirstOrDefault(h => h.Protocols.Contains(listener.Protocol));
+                // As with DI's own single-service resolution, the last registration wins (tests replace handlers).
+                var handler = handlers.LastOrDefault(h => h.Protocols.Contains(listener.Protocol));
                 if (handler is null)
                 {
                     LogSkipped(logger, name, listener.Protocol, StartupChecks.Format(endPoint));
