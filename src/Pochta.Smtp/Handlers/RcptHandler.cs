@@ -34,7 +34,13 @@ internal sealed class RcptHandler : ISmtpCommandHandler
         }
 
         // RFC 5321 §4.1.1.3: <Postmaster> without a domain is the postmaster of this host.
-        var recipient = rcpt.Recipient ?? EmailAddress.Parse("postmaster@" + session.HostName);
+        var recipient = rcpt.Recipient;
+        if (recipient is null && !EmailAddress.TryParse("postmaster@" + session.HostName, out recipient))
+        {
+            session.Reply(SmtpReplies.UnknownUser);
+            return true;
+        }
+
         var verdict = await transaction.Inbound.AddRecipientAsync(recipient, rcpt.NotifyText, rcpt.OriginalRecipient, session.MayRelay, cancellationToken);
         session.Reply(verdict switch
         {
