@@ -79,6 +79,11 @@ static TimeSpan ParseDuration(string text)
             endpoint, r.GetValue(sessions), r.GetValue(messages), MessageFactory.ParseSize(r.GetValue(size)!), r.GetValue(tls),
             r.GetValue(user), r.GetValue(password), r.GetValue(from)!, r.GetValue(to)!, r.GetValue(rcptCount), wait,
             ParseDuration(r.GetValue(timeout)!)), ct);
+        if (wait is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+
         summary.Print(r.GetValue(json));
         return 0;
     });

@@ -15,6 +15,7 @@
 #   SMTP_MESSAGES=2000 SMTP_SESSIONS="1 8 32" SMTP_SIZE=5k SMTP_IDLE=1000
 #   IMAP_USERS=20 IMAP_MESSAGES=500 IMAP_DURATION=30s IMAP_IDLE_REF=1000 IMAP_IDLE_POCHTA=10000
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
+#   POCHTA_BIN=DIR (use this Release output of src/Pochta instead of building it)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -281,10 +282,14 @@ pochta() { dotnet "$POCHTA_DLL" "$@"; }
 setup_pochta() {
   local po=$W/pochta
   mkdir -p "$po/data"
-  log "building Pochta (Release)"
-  dotnet build "$REPO/src/Pochta" -c Release -o "$po/bin" -v q -nologo >"$po/build.log" 2>&1 \
-    || { tail -30 "$po/build.log" >&2; return 1; }
-  POCHTA_DLL="$po/bin/Pochta.dll"
+  if [[ -n ${POCHTA_BIN:-} ]]; then
+    POCHTA_DLL="$POCHTA_BIN/pochta.dll"   # a Release build made earlier (development of this script)
+  else
+    log "building Pochta (Release)"
+    dotnet build "$REPO/src/Pochta" -c Release -o "$po/bin" -v q -nologo >"$po/build.log" 2>&1 \
+      || { tail -30 "$po/build.log" >&2; return 1; }
+    POCHTA_DLL="$po/bin/pochta.dll"
+  fi
   pochta --data "$po/data" domain add "$DOMAIN" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
   local u
   for u in "${ALL_USERS[@]}"; do
@@ -306,7 +311,7 @@ setup_pochta() {
   # Started directly (not through the shell function) so that $! is the server's own PID.
   dotnet "$POCHTA_DLL" --data "$po/data" serve "${set[@]}" >"$po/serve.log" 2>&1 &
   POCHTA_PID=$!
-  wait_port 127.0.0.1 "$PO_SMTP" 60 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
+  wait_port 127.0.0.1 "$PO_SMTP" 240 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
     || { tail -30 "$po/serve.log" >&2; return 1; }
   log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3"
 }
@@ -345,8 +350,15 @@ run_side() {
       sleep 0.25
     done
     after=$(date +%s.%N)
-    record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,c,d=map(float,sys.argv[1:6]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"delivered_seconds":round(c-a,3),"accepted_per_s":round(n/(b-a),1),"delivered_per_s":round(d/(c-a),1)}))' \
-      "$SMTP_MESSAGES" "$t0" "$t1" "$after" "$(( count - before ))")"
+    if [[ $name == pochta ]]; then
+      # Counting through IMAP logins (a costly password hash each) would inflate the time;
+      # Pochta's 250 is given after the commit, so the count only verifies that all arrived.
+      record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,d=map(float,sys.argv[1:5]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"accepted_per_s":round(n/(b-a),1),"delivery":"verified by IMAP STATUS after the run"}))' \
+        "$SMTP_MESSAGES" "$t0" "$t1" "$(( count - before ))")"
+    else
+      record "$name" "smtp-source-32" "$(python3 -c 'import json,sys; n,a,b,c,d=map(float,sys.argv[1:6]); print(json.dumps({"mode":"smtp-source","sessions":32,"messages":int(n),"delivered":int(d),"accept_seconds":round(b-a,3),"delivered_seconds":round(c-a,3),"accepted_per_s":round(n/(b-a),1),"delivered_per_s":round(d/(c-a),1)}))' \
+        "$SMTP_MESSAGES" "$t0" "$t1" "$after" "$(( count - before ))")"
+    fi
   fi
 
 
@@ -355,6 +367,8 @@ run_side() {
   fi
   if has imap; then
     record "$name" "imap-20" "$(loadgen imap --host 127.0.0.1 --port "$imap" --clients 20 --duration "$IMAP_DURATION" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --json)"
+    # Long sessions (50 rounds per login): the steady state, with LOGIN's password hash amortized.
+    record "$name" "imap-20-r50" "$(loadgen imap --host 127.0.0.1 --port "$imap" --clients 20 --duration "$IMAP_DURATION" --rounds 50 --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --json)"
   fi
   if has imap-idle; then
     record "$name" "imap-idle" "$(loadgen imap-idle --host 127.0.0.1 --port "$imap" --connections "$idle" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --hold 10s --server-pid "$imap_pid" --json)"
@@ -413,7 +427,9 @@ def fig(r, test):
     if r is None: return "-"
     m = r.get("mode")
     if m in ("smtp", "smtp-source"):
-        return f'{r.get("delivered_per_s", r.get("accepted_per_s"))} msg/s delivered ({r.get("accepted_per_s")} accepted)'
+        if "delivered_per_s" not in r:
+            return f'{r.get("accepted_per_s")} msg/s accepted ({r.get("delivered")} delivered, checked after)'
+        return f'{r.get("delivered_per_s")} msg/s delivered ({r.get("accepted_per_s")} accepted)'
     if m in ("smtp-idle", "imap-idle"):
         return f'{r.get("open")} open, {r.get("pss_per_connection_kb","?")} KB PSS/conn ({r.get("rss_per_connection_kb","?")} RSS)'
     if m == "imap":

@@ -106,6 +106,10 @@ internal sealed partial class ImapSession : IAsyncDisposable
             await FlushAsync(cancellationToken);
             await CommandLoopAsync(cancellationToken);
         }
+        catch (SessionEndedException)
+        {
+            // The client went away or the session was ended with BYE: a normal end.
+        }
         finally
         {
             await DisposeAsync();

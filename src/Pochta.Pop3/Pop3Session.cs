@@ -38,7 +38,7 @@ internal sealed partial class Pop3Session : IDisposable
 {
     private const int ChunkSize = 64 * 1024;
     private readonly Pop3CommandReader _reader;
-    private readonly List<uint> _pendingSeen = [];
+    private readonly HashSet<uint> _pendingSeen = [];
     private int _authFailures;
     private int _badCommands;
     private bool _timedOut;
@@ -371,7 +371,7 @@ internal sealed partial class Pop3Session : IDisposable
     public void MarkRetrieved(int number)
     {
         var entry = Maildrop![number];
-        if ((entry.Flags & MessageFlags.Seen) == 0 && !_pendingSeen.Contains(entry.Uid))
+        if ((entry.Flags & MessageFlags.Seen) == 0)
         {
             _pendingSeen.Add(entry.Uid);
         }
@@ -385,7 +385,7 @@ internal sealed partial class Pop3Session : IDisposable
             return;
         }
 
-        var uids = _pendingSeen.ToArray();
+        var uids = _pendingSeen.Order().ToArray();
         _pendingSeen.Clear();
         try
         {

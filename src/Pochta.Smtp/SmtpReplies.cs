@@ -63,6 +63,7 @@ internal static class SmtpReplies
     public static readonly SmtpReply TooManyErrors = new(421, "4.7.0", "Too many errors, closing connection");
     public static readonly SmtpReply TooManyAuthFailures = new(421, "4.7.0", "Too many failed authentication attempts, closing connection");
     public static readonly SmtpReply IdleTimeout = new(421, "4.4.2", "Idle timeout, closing connection");
+    public static readonly SmtpReply ShuttingDown = new(421, "4.3.2", "Service shutting down, closing connection");
     public static readonly SmtpReply TransferTooSlow = new(421, "4.4.2", "Data transfer too slow, closing connection");
 
     public static SmtpReply Greeting(string host) => new(220, null, host + " ESMTP Pochta");

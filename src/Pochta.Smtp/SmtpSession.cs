@@ -134,6 +134,23 @@ public sealed class SmtpSession
             Reply(timeout.DataRate ? SmtpReplies.TransferTooSlow : SmtpReplies.IdleTimeout);
             await TryFlushAsync(cancellationToken);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Server stopping (or client gone): RFC 5321 §3.8 — say 421 if anyone is listening.
+            // Nothing uncommitted was acknowledged, so nothing is lost.
+            try
+            {
+                Reply(SmtpReplies.ShuttingDown);
+            }
+            catch (InvalidOperationException)
+            {
+                // The output is already completed.
+            }
+
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await TryFlushAsync(grace.Token);
+            throw;
+        }
         finally
         {
             await ResetTransactionAsync();

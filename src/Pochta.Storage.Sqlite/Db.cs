@@ -34,6 +34,9 @@ internal sealed class Db : IDisposable
                 db.ExecRaw("PRAGMA journal_mode = WAL");
                 db.ExecRaw("PRAGMA synchronous = FULL");
                 db.ExecRaw("PRAGMA foreign_keys = ON");
+
+                // Inline bodies make the WAL grow fast; give the space back after checkpoints.
+                db.ExecRaw("PRAGMA journal_size_limit = 67108864");
             }
             else
             {
@@ -92,14 +95,14 @@ internal sealed class Db : IDisposable
     /// <summary>Runs several reads on one consistent WAL snapshot.</summary>
     public T Snapshot<T>(Func<Db, T> read)
     {
-        ExecRaw("BEGIN");
+        Exec("BEGIN");
         try
         {
             return read(this);
         }
         finally
         {
-            ExecRaw("COMMIT");
+            Exec("COMMIT");
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -61,8 +61,8 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
 }
 
 /// <summary>
-/// Group commit. Every write of the store is an operation on one channel, drained by one
-/// long-running loop that owns the only write connection. Whatever queued up while the
+/// Group commit. Every write of the store is an operation on one queue, drained by one loop on
+/// a dedicated thread that owns the only write connection. Whatever queued up while the
 /// previous COMMIT was being fsynced runs as one transaction (each operation inside its own
 /// SAVEPOINT, so one failing operation does not fail its neighbours), then one COMMIT = one
 /// WAL fsync (synchronous=FULL). Callers' tasks complete after that COMMIT, on the thread pool
@@ -70,7 +70,8 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
-    private readonly Channel<WriteOp> _channel = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly BlockingCollection<WriteOp> _queue = [];
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Db _db;
     private readonly WriteContext _context;
     private readonly IChangeBus _bus;
@@ -78,7 +79,6 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Action<int>? _beforeCommit;
-    private readonly Task _loop;
     private long _batches;
     private long _operations;
 
@@ -91,7 +91,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _logger = logger;
         _maxBatch = options.MaxBatchSize;
         _beforeCommit = options.BeforeBatchCommit;
-        _loop = Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+
+        // A plain thread (no task scheduler, no synchronization context): continuations that a
+        // change-bus handler might run inline here go back to the thread pool at their next await.
+        new Thread(Loop) { IsBackground = true, Name = "pochta-store-writer" }.Start();
     }
 
     /// <summary>Committed transactions so far (for tests and metrics).</summary>
@@ -108,7 +111,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         var op = new WriteOp<T>(work, cancellationToken);
-        if (!_channel.Writer.TryWrite(op))
+        try
+        {
+            _queue.Add(op, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
             return Task.FromException<T>(new ObjectDisposedException(nameof(SqliteMailStore)));
         }
@@ -116,38 +123,66 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return op.Task;
     }
 
+    /// <summary>Stops taking work, lets the queued operations commit, ends the thread.</summary>
     public async ValueTask DisposeAsync()
     {
-        _channel.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        _queue.CompleteAdding();
+        await _stopped.Task.ConfigureAwait(false);
+        _queue.Dispose();
     }
 
     /// <summary>Closes the write connection (after <see cref="DisposeAsync"/>).</summary>
     public void DisposeDb() => _db.Dispose();
 
-    private async Task LoopAsync()
+    private void Loop()
     {
-        var reader = _channel.Reader;
         var batch = new List<WriteOp>(_maxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            while (batch.Count < _maxBatch && reader.TryRead(out var op))
+            // Blocks this dedicated thread only; whatever arrives during a COMMIT forms the next batch.
+            foreach (var first in _queue.GetConsumingEnumerable())
             {
-                if (op.Token.IsCancellationRequested)
+                Take(batch, first);
+                while (batch.Count < _maxBatch && _queue.TryTake(out var op))
                 {
-                    op.Cancel();
-                    continue;
+                    Take(batch, op);
                 }
 
-                batch.Add(op);
-            }
+                if (batch.Count > 0)
+                {
+                    try
+                    {
+                        RunBatch(batch);
+                    }
+                    catch (Exception ex)
+                    {
+                        // The loop must survive anything, or every later write would wait forever.
+                        _logger.LogCritical(ex, "Write loop failure");
+                        foreach (var op in batch)
+                        {
+                            op.Fail(ex);
+                        }
+                    }
 
-            if (batch.Count > 0)
-            {
-                RunBatch(batch);
-                batch.Clear();
+                    batch.Clear();
+                }
             }
         }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private static void Take(List<WriteOp> batch, WriteOp op)
+    {
+        if (op.Token.IsCancellationRequested)
+        {
+            op.Cancel();
+            return;
+        }
+
+        batch.Add(op);
     }
 
     private void RunBatch(List<WriteOp> batch)
@@ -156,23 +191,23 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         List<string> garbage = [];
         try
         {
-            _db.ExecRaw("BEGIN IMMEDIATE");
+            _db.Exec("BEGIN IMMEDIATE");
             foreach (var op in batch)
             {
                 _context.Begin(op.Events);
-                _db.ExecRaw("SAVEPOINT op");
+                _db.Exec("SAVEPOINT op");
                 try
                 {
                     op.Execute(_context);
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("RELEASE op");
                     done.Add(op);
                 }
                 catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 or 11 })
                 {
                     // IOERR / FULL / CORRUPT abort the whole batch (outer catch); anything else
                     // is this operation's own failure (conflict, not found, constraint).
-                    _db.ExecRaw("ROLLBACK TO op");
-                    _db.ExecRaw("RELEASE op");
+                    _db.Exec("ROLLBACK TO op");
+                    _db.Exec("RELEASE op");
                     op.Events.Clear();
                     op.Fail(ex);
                 }
@@ -192,7 +227,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             _beforeCommit?.Invoke(done.Count);
-            _db.ExecRaw("COMMIT");
+            _db.Exec("COMMIT");
         }
         catch (Exception ex)
         {
@@ -206,7 +241,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogDebug(rollbackError, "Rollback after failed batch");
             }
 
-            foreach (var op in done)
+            // Every operation of the batch fails (those that already failed keep their own error).
+            foreach (var op in batch)
             {
                 op.Fail(ex);
             }

@@ -4,8 +4,7 @@ using System.Runtime.InteropServices;
 namespace Pochta.Storage.Sqlite;
 
 /// <summary>The two POSIX calls .NET lacks: hard links and fsync of a directory (so a
-/// rename/link is durable). On Windows the caller falls back to copy and NTFS metadata
-/// journaling.</summary>
+/// rename/link is durable). Without hard links (Windows, some file systems) bodies are copied.</summary>
 internal static partial class NativeFile
 {
     private const int EEXIST = 17;
@@ -14,31 +13,50 @@ internal static partial class NativeFile
     /// Returns false when the target already exists.</summary>
     public static bool TryLink(string source, string target)
     {
-        if (OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows())
         {
-            if (File.Exists(target))
+            if (link(source, target) == 0)
+            {
+                return true;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EEXIST)
             {
                 return false;
             }
 
-            File.Copy(source, target);
-            using var stream = new FileStream(target, FileMode.Open, FileAccess.ReadWrite);
-            stream.Flush(flushToDisk: true);
-            return true;
+            // EPERM/EXDEV/ENOTSUP: a file system without hard links; copy instead.
         }
 
-        if (link(source, target) == 0)
-        {
-            return true;
-        }
+        return CopyDurably(source, target);
+    }
 
-        var errno = Marshal.GetLastPInvokeError();
-        if (errno == EEXIST)
+    /// <summary>Copies to a temporary sibling, fsyncs it, then renames it into place, so the
+    /// target name never shows a partial body.</summary>
+    internal static bool CopyDurably(string source, string target)
+    {
+        if (File.Exists(target))
         {
             return false;
         }
 
-        throw new IOException($"link failed for {target}", new Win32Exception(errno));
+        var temp = target + "." + Guid.NewGuid().ToString("N") + ".part";
+        try
+        {
+            File.Copy(source, temp);
+            using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite))
+            {
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, target, overwrite: true);
+            return true;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>Makes the directory's entries (a new name, a removed name) durable.</summary>

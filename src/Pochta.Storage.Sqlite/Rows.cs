@@ -15,9 +15,9 @@ internal static class Rows
         "EXISTS(SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)";
 
     public const string EntryColumns =
-        "mm.uid, mm.message_id, mm.flags, mm.keywords, mm.modseq, mm.internal_date, msg.size";
+        "mm.uid, mm.message_id, mm.flags, mm.keywords, mm.modseq, mm.internal_date, mm.size";
 
-    public const string EntryFrom = "mailbox_messages mm JOIN messages msg ON msg.id = mm.message_id";
+    public const string EntryFrom = "mailbox_messages mm";
 
     public static readonly (string Name, SpecialUse Use)[] DefaultMailboxes =
     [
@@ -176,7 +176,7 @@ internal static class Rows
     }
 
     /// <summary>Appends one entry: the next UID and a new modseq of the mailbox.</summary>
-    public static (uint Uid, ulong ModSeq) Append(WriteContext ctx, long mailboxId, long messageId, MessageFlags flags, string keywords, DateTimeOffset internalDate, out long accountId)
+    public static (uint Uid, ulong ModSeq) Append(WriteContext ctx, long mailboxId, long messageId, long size, MessageFlags flags, string keywords, DateTimeOffset internalDate, out long accountId)
     {
         using var r = ctx.Db.Query("SELECT account_id, uidnext, highest_modseq FROM mailboxes WHERE id = $m", ("$m", mailboxId));
         if (!r.Read())
@@ -194,10 +194,11 @@ internal static class Rows
         }
 
         ctx.Db.Exec(
-            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date) VALUES($m, $u, $id, $f, $k, $s, $d)",
+            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) VALUES($m, $u, $id, $f, $k, $s, $d, $z)",
             ("$m", mailboxId),
             ("$u", uid),
             ("$id", messageId),
+            ("$z", size),
             ("$f", (int)flags),
             ("$k", keywords),
             ("$s", modSeq),

@@ -144,6 +144,44 @@ internal static class Schema
             DELETE FROM blobs WHERE id = NEW.id;
         END;
         """,
+
+        // 2: per-mailbox counters for STATUS (no scan), entry size beside the entry (no join).
+        """
+        ALTER TABLE mailbox_messages ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailbox_messages SET size = (SELECT size FROM messages WHERE messages.id = mailbox_messages.message_id);
+        ALTER TABLE mailboxes ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN unseen_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN deleted_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN total_size INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailboxes SET
+            message_count = (SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.mailbox_id = mailboxes.id),
+            unseen_count = (SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.mailbox_id = mailboxes.id AND (mm.flags & 1) = 0),
+            deleted_count = (SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.mailbox_id = mailboxes.id AND (mm.flags & 8) <> 0),
+            total_size = (SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm WHERE mm.mailbox_id = mailboxes.id);
+
+        CREATE TRIGGER mailbox_counts_insert AFTER INSERT ON mailbox_messages BEGIN
+            UPDATE mailboxes SET
+                message_count = message_count + 1,
+                unseen_count = unseen_count + ((NEW.flags & 1) = 0),
+                deleted_count = deleted_count + ((NEW.flags & 8) <> 0),
+                total_size = total_size + NEW.size
+            WHERE id = NEW.mailbox_id;
+        END;
+        CREATE TRIGGER mailbox_counts_delete AFTER DELETE ON mailbox_messages BEGIN
+            UPDATE mailboxes SET
+                message_count = message_count - 1,
+                unseen_count = unseen_count - ((OLD.flags & 1) = 0),
+                deleted_count = deleted_count - ((OLD.flags & 8) <> 0),
+                total_size = total_size - OLD.size
+            WHERE id = OLD.mailbox_id;
+        END;
+        CREATE TRIGGER mailbox_counts_flags AFTER UPDATE OF flags ON mailbox_messages WHEN (OLD.flags & 9) <> (NEW.flags & 9) BEGIN
+            UPDATE mailboxes SET
+                unseen_count = unseen_count + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
+                deleted_count = deleted_count + ((NEW.flags & 8) <> 0) - ((OLD.flags & 8) <> 0)
+            WHERE id = NEW.mailbox_id;
+        END;
+        """,
     ];
 
     public static int Apply(Db db)

@@ -117,18 +117,18 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
     public Task<MailboxCounts> GetCountsAsync(long mailboxId, CancellationToken cancellationToken) =>
         store.ReadAsync(db =>
         {
+            // Counters are kept by triggers (schema 2); \Recent is a UID range scan.
             using var r = db.Query(
-                "SELECT b.id, COUNT(mm.uid), COALESCE(SUM((mm.flags & 1) = 0), 0), COALESCE(SUM((mm.flags & 8) <> 0), 0), " +
-                "COALESCE(SUM(msg.size), 0), COALESCE(SUM(mm.uid >= b.recent_uid), 0) " +
-                "FROM mailboxes b LEFT JOIN mailbox_messages mm ON mm.mailbox_id = b.id LEFT JOIN messages msg ON msg.id = mm.message_id " +
-                "WHERE b.id = $m GROUP BY b.id",
+                "SELECT message_count, unseen_count, deleted_count, total_size, " +
+                "(SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.mailbox_id = b.id AND mm.uid >= b.recent_uid) " +
+                "FROM mailboxes b WHERE b.id = $m",
                 ("$m", mailboxId));
             if (!r.Read())
             {
                 throw new StoreNotFoundException("No such mailbox.");
             }
 
-            return new MailboxCounts(r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.GetInt64(4), r.GetInt32(5));
+            return new MailboxCounts(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2), r.GetInt64(3), r.GetInt32(4));
         }, cancellationToken);
 
     public Task<IReadOnlyList<MessageEntry>> ListMessagesAsync(long mailboxId, CancellationToken cancellationToken) =>
@@ -322,10 +322,11 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
             foreach (var e in entries)
             {
                 ctx.Db.Exec(
-                    "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date) VALUES($m, $u, $id, $f, $k, $s, $d)",
+                    "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) VALUES($m, $u, $id, $f, $k, $s, $d, $z)",
                     ("$m", destinationMailboxId),
                     ("$u", (long)next),
                     ("$id", e.MessageId),
+                    ("$z", e.Size),
                     ("$f", (int)e.Flags),
                     ("$k", Rows.StoreKeywords(e.Keywords)),
                     ("$s", (long)modSeq),
@@ -387,8 +388,8 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
         var target = Rows.RequireMailbox(ctx.Db, id);
         var modSeq = target.HighestModSeq + 1;
         ctx.Db.Exec(
-            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date) " +
-            "SELECT $t, uid, message_id, flags, keywords, $s, internal_date FROM mailbox_messages WHERE mailbox_id = $m",
+            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) " +
+            "SELECT $t, uid, message_id, flags, keywords, $s, internal_date, size FROM mailbox_messages WHERE mailbox_id = $m",
             ("$t", id),
             ("$s", (long)modSeq),
             ("$m", inbox.Id));

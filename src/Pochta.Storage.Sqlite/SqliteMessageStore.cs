@@ -121,7 +121,7 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
         foreach (var local in request.Local)
         {
             var keywords = Rows.StoreKeywords(local.Keywords);
-            var (uid, modSeq) = Rows.Append(ctx, local.MailboxId, messageId, local.Flags, keywords, local.InternalDate, out var accountId);
+            var (uid, modSeq) = Rows.Append(ctx, local.MailboxId, messageId, length, local.Flags, keywords, local.InternalDate, out var accountId);
             uids.Add(uid);
             ctx.Publish(accountId, local.MailboxId, MailboxChangeKind.Appended, modSeq);
         }

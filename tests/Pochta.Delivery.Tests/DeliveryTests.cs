@@ -596,4 +596,96 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.StartsWith("552", r.LastReply, StringComparison.Ordinal);
         Assert.Single(_server.Delivered);
     }
+
+    private void UseSmartHost(SmartHostTls tls)
+    {
+        _h.Options.TransportMap.Clear();
+        _h.Options.SmartHost = new SmartHostOptions { Host = "127.0.0.1", Port = _server.Port, Tls = tls };
+    }
+
+    [Fact]
+    public async Task The_smart_host_relays_every_domain_over_one_connection()
+    {
+        UseSmartHost(SmartHostTls.None);
+        var entry = Enqueue("alice@pochta.test", "bob@one.test", "carol@two.test");
+        await _h.RunAsync(entry.Id);
+        Assert.Equal(1, _server.Connections);
+        Assert.Equal(["bob@one.test", "carol@two.test"], _server.Delivered.Single().Accepted);
+        Assert.DoesNotContain(_h.Dns.Queries, q => q.StartsWith("MX", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_smart_host_without_starttls_is_not_used_in_plaintext()
+    {
+        UseSmartHost(SmartHostTls.StartTls);
+        var entry = Enqueue("alice@pochta.test", "bob@one.test");
+        await _h.RunAsync(entry.Id);
+        var r = _h.Recipient(entry.Id, "bob@one.test");
+        Assert.Equal(RecipientState.Deferred, r.State);
+        Assert.StartsWith("451 4.7.4", r.LastReply, StringComparison.Ordinal);
+        Assert.Empty(_server.Transactions);
+    }
+
+    [Fact]
+    public async Task A_smart_host_certificate_is_validated()
+    {
+        // The fake server's certificate is self-signed: acceptable for opportunistic MX TLS,
+        // never for the relay, whose TLS is required and authenticated.
+        UseSmartHost(SmartHostTls.StartTls);
+        _server.StartTls = true;
+        var entry = Enqueue("alice@pochta.test", "bob@one.test");
+        await _h.RunAsync(entry.Id);
+        var r = _h.Recipient(entry.Id, "bob@one.test");
+        Assert.Equal(RecipientState.Deferred, r.State);
+        Assert.StartsWith("451 4.7.5", r.LastReply, StringComparison.Ordinal);
+        Assert.Empty(_server.Transactions);
+    }
+
+    [Fact]
+    public async Task Unverified_mx_certificates_can_be_refused_by_configuration()
+    {
+        _h.Options.AcceptUnverifiedMxCertificates = false;
+        _server.StartTls = true;
+        var entry = Enqueue("alice@pochta.test", "bob@remote.test");
+        await _h.RunAsync(entry.Id);
+        Assert.Equal(RecipientState.Deferred, _h.Recipient(entry.Id, "bob@remote.test").State);
+        Assert.Empty(_server.Transactions);
+    }
+
+    private const string Utf8HeaderMessage =
+        "From: Алиса <alice@pochta.test>\r\n" +
+        "To: Bob <bob@remote.test>\r\n" +
+        "Subject: Привет из Почты\r\n" +
+        "Message-ID: <utf8-1@pochta.test>\r\n" +
+        "MIME-Version: 1.0\r\n" +
+        "Content-Type: text/plain; charset=utf-8\r\n" +
+        "Content-Transfer-Encoding: 8bit\r\n" +
+        "\r\n" +
+        "Тело письма.\r\n";
+
+    [Fact]
+    public async Task Utf8_header_fields_are_encoded_for_a_server_without_smtputf8()
+    {
+        _server.SmtpUtf8 = false;
+        _server.EightBitMime = false;
+        var entry = _h.Store.Enqueue("alice@pochta.test", Encoding.UTF8.GetBytes(Utf8HeaderMessage), _h.Time.GetUtcNow(), [new QueuedRecipient("bob@remote.test", null, null)]);
+        await _h.RunAsync(entry.Id);
+        var t = _server.Delivered.Single();
+        Assert.All(t.Data!, b => Assert.True(b < 0x80, "8-bit octet sent to a 7-bit, non-SMTPUTF8 server"));
+        var received = MimeMessage.Load(new MemoryStream(t.Data!));
+        Assert.Equal("Привет из Почты", received.Subject);
+        Assert.Equal("Алиса", received.From.Mailboxes.Single().Name);
+        Assert.Equal("alice@pochta.test", received.From.Mailboxes.Single().Address);
+        Assert.Equal("Тело письма.", received.TextBody!.Trim());
+    }
+
+    [Fact]
+    public async Task Utf8_header_fields_go_unchanged_to_a_server_with_smtputf8()
+    {
+        var entry = _h.Store.Enqueue("alice@pochta.test", Encoding.UTF8.GetBytes(Utf8HeaderMessage), _h.Time.GetUtcNow(), [new QueuedRecipient("bob@remote.test", null, null)]);
+        await _h.RunAsync(entry.Id);
+        var t = _server.Delivered.Single();
+        Assert.Equal(Encoding.UTF8.GetBytes(Utf8HeaderMessage), t.Data);
+        Assert.Contains("SMTPUTF8", t.MailFrom, StringComparison.Ordinal); // RFC 6531 §3.4: UTF-8 header fields need it
+    }
 }

@@ -111,6 +111,18 @@ public sealed class DkimTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_rotation_mail_is_signed_with_the_new_keys()
+    {
+        await AssertVerifiesAsync(await SendAsync(Harness.Message));
+        _keys = await _h.DkimKeys!.RotateAsync("pochta.test", CancellationToken.None);
+        var received = await SendAsync(Harness.Message);
+        var selectors = received.Headers.Where(h => h.Id == HeaderId.DkimSignature)
+            .Select(h => h.Value.Split(';').Select(t => t.Trim()).Single(t => t.StartsWith("s=", StringComparison.Ordinal))[2..]);
+        Assert.Equal(_keys.Select(k => k.Selector).Order(), selectors.Order());
+        await AssertVerifiesAsync(received);
+    }
+
+    [Fact]
     public async Task Mail_from_another_domain_is_not_signed()
     {
         var received = await SendAsync(Harness.Message.Replace("From: Alice <alice@pochta.test>", "From: Zed <zed@elsewhere.test>", StringComparison.Ordinal));

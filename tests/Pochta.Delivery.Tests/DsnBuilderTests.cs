@@ -166,4 +166,24 @@ public class DsnBuilderTests
     [Fact]
     public void Remote_reply_text_is_kept_on_one_line() =>
         Assert.Equal("550 5.1.1 a  b", SmtpReplyText.Format(550, "5.1.1 a\r\nb"));
+
+    [Fact]
+    public async Task A_local_delivery_failure_bounces_through_the_same_sender()
+    {
+        // The inbound side (over quota for a message relayed in) reports on a message that was never queued.
+        var store = new Fakes.FakeMailStore();
+        var sender = new DsnSender(store, new Fakes.NullIndexer(), new OutboundQueueSignal(), Microsoft.Extensions.Logging.Abstractions.NullLogger<DsnSender>.Instance);
+        var original = new DsnOriginal("someone@elsewhere.test", "E1", true, Arrival, _ => Task.FromResult<Stream>(new MemoryStream(Original)));
+        var sent = await sender.SendAsync(original, [new DsnRecipient("bob@pochta.test", null, DsnAction.Failed, "5.2.2", null, "552 5.2.2 Mailbox full", Now, null)], "mx.pochta.test", Now, CancellationToken.None);
+        Assert.True(sent);
+        var queued = Assert.Single(store.Entries());
+        Assert.Equal("", queued.Sender);
+        Assert.Equal("someone@elsewhere.test", queued.Recipients.Single().Address);
+        var dsn = await MimeMessage.LoadAsync(new MemoryStream(store.GetMessage(queued.MessageId)));
+        Assert.IsType<MessagePart>(((MultipartReport)dsn.Body!)[2]); // RET=FULL on a failure
+        Assert.Equal("5.2.2", ((MessageDeliveryStatus)((MultipartReport)dsn.Body!)[1]).StatusGroups[1]["Status"]);
+
+        Assert.False(await sender.SendAsync(original with { Sender = "" }, [new DsnRecipient("bob@pochta.test", null, DsnAction.Failed, "5.2.2", null, null, Now, null)], "mx.pochta.test", Now, CancellationToken.None));
+        Assert.Single(store.Entries());
+    }
 }

@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
 using Pochta.Delivery.Tests.Fakes;
 
 namespace Pochta.Delivery.Tests;
@@ -137,4 +141,34 @@ public class RouterTests
     [InlineData(" 127.0.0.1:10025 ", "127.0.0.1", 10025)]
     public void Host_port_parses(string text, string host, int port) =>
         Assert.Equal((host, port), OutboundRouter.ParseHostPort(text, 25));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("host:")]
+    [InlineData("host:99999")]
+    [InlineData("host:x")]
+    [InlineData("[::1")]
+    [InlineData("[::1]x")]
+    [InlineData(":25")]
+    public void Bad_host_port_values_are_refused(string text)
+    {
+        Assert.False(OutboundRouter.TryParseHostPort(text, 25, out _, out _));
+        Assert.Throws<FormatException>(() => OutboundRouter.ParseHostPort(text, 25));
+    }
+
+    [Fact]
+    public void A_bad_transport_map_value_stops_the_host_at_start_not_the_queue_later()
+    {
+        // Regression: a value ParseHostPort could not read threw inside every queue scan, which
+        // stalled delivery for every domain; it is now refused by options validation.
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Outbound:TransportMap:split.test"] = "[::1" })
+            .Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(config);
+        services.AddPochtaOutbound();
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<OutboundOptions>>();
+        var ex = Assert.Throws<OptionsValidationException>(() => options.Value);
+        Assert.Contains("TransportMap", ex.Message, StringComparison.Ordinal);
+    }
 }

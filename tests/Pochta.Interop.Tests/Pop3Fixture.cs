@@ -6,10 +6,8 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 
 using Pochta.Core;
-using Pochta.Pop3;
 using Pochta.Sasl;
 using Pochta.Storage;
-using Pochta.Storage.Sqlite;
 using Pochta.Testing;
 
 namespace Pochta.Interop.Tests;
@@ -33,27 +31,7 @@ public sealed class Pop3Fixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await PochtaTestServer.StartAsync(new PochtaTestServerOptions
-        {
-            ConfigureServices = services =>
-            {
-                // Until the composition root registers the store, SASL and POP3 itself.
-                if (!services.Any(d => d.ServiceType == typeof(IMailStore)))
-                {
-                    services.AddPochtaSqliteStore();
-                }
-
-                if (!services.Any(d => d.ServiceType == typeof(IAuthenticator)))
-                {
-                    services.AddPochtaSasl();
-                }
-
-                if (!services.Any(d => d.ImplementationType == typeof(Pop3ProtocolHandler)))
-                {
-                    services.AddPochtaPop3();
-                }
-            },
-        });
+        Server = await PochtaTestServer.StartAsync();
         using var certificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(CertificatePath));
         CertificateSha256 = Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
     }

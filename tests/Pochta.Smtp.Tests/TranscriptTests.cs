@@ -306,6 +306,23 @@ public class TranscriptTests
     }
 
     [Fact]
+    public async Task Server_stop_says_421_and_stores_nothing_unacknowledged()
+    {
+        var (h, store, _, _) = await StartAsync();
+        await using var _h = h;
+        await h.HelloAsync();
+        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
+        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.ExpectAsync("DATA", "354");
+        await h.SendAsync("Subject: x\r\n\r\nhalf");
+        h.StopServer();
+        Assert.StartsWith("421 4.3.2", await h.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.True(await h.ClosedAsync());
+        Assert.Empty(store.Commits);
+        Assert.Equal(0, store.OpenWriters);
+    }
+
+    [Fact]
     public async Task Over_connection_limit_gets_421()
     {
         var (h, _, _, _) = await StartAsync(new HarnessOptions { OverConnectionLimit = true });

@@ -537,6 +537,38 @@ public abstract class MailStoreContractTests : IAsyncLifetime
         await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.Mailboxes.GetCountsAsync(987654, Ct));
     }
 
+    [Fact]
+    public async Task Counts_follow_flags_expunge_copy_and_move()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var trash = (await Store.Mailboxes.FindMailboxAsync(account.Id, "Trash", Ct))!;
+        for (var i = 0; i < 6; i++)
+        {
+            await DeliverAsync(Body("c" + i, 1000 + i), [inbox.Id], flags: i % 2 == 0 ? MessageFlags.Seen : MessageFlags.None);
+        }
+
+        await Store.Mailboxes.StoreFlagsAsync(inbox.Id, [1u, 2u], FlagOperation.Add, MessageFlags.Deleted, [], null, Ct);
+        await Store.Mailboxes.StoreFlagsAsync(inbox.Id, [3u, 4u], FlagOperation.Replace, MessageFlags.Seen, [], null, Ct);
+        await Store.Mailboxes.StoreFlagsAsync(inbox.Id, [5u], FlagOperation.Remove, MessageFlags.Seen, [], null, Ct);
+        await Store.Mailboxes.CopyAsync(inbox.Id, [1u, 6u], trash.Id, Ct);
+        await Store.Mailboxes.MoveAsync(inbox.Id, [4u], trash.Id, Ct);
+        await Store.Mailboxes.ExpungeAsync(inbox.Id, null, Ct);
+
+        foreach (var box in new[] { inbox.Id, trash.Id })
+        {
+            var entries = await Store.Mailboxes.ListMessagesAsync(box, Ct);
+            var counts = await Store.Mailboxes.GetCountsAsync(box, Ct);
+            Assert.Equal(entries.Count, counts.Messages);
+            Assert.Equal(entries.Count(e => !e.Flags.HasFlag(MessageFlags.Seen)), counts.Unseen);
+            Assert.Equal(entries.Count(e => e.Flags.HasFlag(MessageFlags.Deleted)), counts.Deleted);
+            Assert.Equal(entries.Sum(e => e.Size), counts.Size);
+        }
+
+        Assert.Equal([3u, 5u, 6u], (await Store.Mailboxes.ListMessagesAsync(inbox.Id, Ct)).Select(e => e.Uid));
+        Assert.Equal(3, (await Store.Mailboxes.GetCountsAsync(trash.Id, Ct)).Messages);
+        Assert.Equal(1, (await Store.Mailboxes.GetCountsAsync(trash.Id, Ct)).Deleted);
+    }
+
     // ---- messages and blobs ----
 
     [Theory]
@@ -818,6 +850,47 @@ public abstract class MailStoreContractTests : IAsyncLifetime
         // A failed write publishes nothing.
         await Assert.ThrowsAsync<StoreConflictException>(() => Store.Mailboxes.CreateMailboxAsync(other.Id, "INBOX", SpecialUse.None, Ct));
         Assert.Empty(otherEvents);
+    }
+
+    [Fact]
+    public async Task Move_publishes_appended_and_expunged()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var trash = (await Store.Mailboxes.FindMailboxAsync(account.Id, "Trash", Ct))!;
+        await DeliverAsync(Body("m"), [inbox.Id]);
+        var events = new List<MailboxChange>();
+        using (Store.Changes.Subscribe(account.Id, c =>
+        {
+            lock (events)
+            {
+                events.Add(c);
+            }
+        }))
+        {
+            await Store.Mailboxes.MoveAsync(inbox.Id, [1u], trash.Id, Ct);
+        }
+
+        var trashAfter = (await Store.Mailboxes.GetMailboxAsync(trash.Id, Ct))!;
+        var inboxAfter = (await Store.Mailboxes.GetMailboxAsync(inbox.Id, Ct))!;
+        lock (events)
+        {
+            Assert.Equal(
+                [
+                    new MailboxChange(account.Id, trash.Id, MailboxChangeKind.Appended, trashAfter.HighestModSeq),
+                    new MailboxChange(account.Id, inbox.Id, MailboxChangeKind.Expunged, inboxAfter.HighestModSeq),
+                ],
+                events);
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_write_does_nothing()
+    {
+        var (account, _) = await NewAccountAsync();
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.Mailboxes.CreateMailboxAsync(account.Id, "Never", SpecialUse.None, cts.Token));
+        Assert.Null(await Store.Mailboxes.FindMailboxAsync(account.Id, "Never", Ct));
     }
 
     [Fact]

@@ -96,6 +96,122 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task Migrations_upgrade_an_old_database_in_place()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "pochta.db");
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ConnectionString))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = Schema.Migrations[0] + """
+                PRAGMA user_version = 1;
+                INSERT INTO domains(id, name, created_at) VALUES(1, 'example.test', 0);
+                INSERT INTO accounts(id, address, domain_id, credential, quota, created_at) VALUES(1, 'u@example.test', 1, 'c', 0, 0);
+                INSERT INTO mailboxes(id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, recent_uid) VALUES(1, 1, 'INBOX', 1, 7, 3, 5, 3);
+                INSERT INTO blobs(hash, size, data) VALUES('h', 10, x'00');
+                INSERT INTO messages(id, blob_hash, size, index_data, created_at) VALUES(1, 'h', 10, x'00', 0), (2, 'h', 20, x'00', 0);
+                INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date) VALUES(1, 1, 1, 1, '', 4, 0), (1, 2, 2, 8, '', 5, 0);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        await using var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir.Path }, Time);
+        await store.InitializeAsync(Ct);
+        Assert.Equal(new MailboxCounts(2, 1, 1, 30, 0), await store.Mailboxes.GetCountsAsync(1, Ct));
+        Assert.Equal([10L, 20L], (await store.Mailboxes.ListMessagesAsync(1, Ct)).Select(e => e.Size));
+        var inbox = (await store.Mailboxes.GetMailboxAsync(1, Ct))!;
+        Assert.Equal((7u, 3u, 5ul), (inbox.UidValidity, inbox.UidNext, inbox.HighestModSeq));
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_program_is_refused()
+    {
+        using var dir = new TempDirectory();
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dir.Path, "pochta.db"), Pooling = false }.ConnectionString))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version = 999";
+            cmd.ExecuteNonQuery();
+        }
+
+        await using var store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = dir.Path }, Time);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_failing_operation_does_not_fail_its_batch_neighbours()
+    {
+        var (_, inbox) = await NewAccountAsync();
+        var before = Sqlite.CommittedBatches;
+        var staged = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => StageAsync(Body("n" + i, i % 3 == 0 ? LargeMessageSize + 1 : 500))));
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var commits = staged.Select((s, i) => Task.Run(async () =>
+        {
+            await start.Task;
+            var mailbox = i % 2 == 0 ? inbox.Id : 999_999;
+            return await Store.Messages.CommitAsync(new DeliveryRequest(s, "I"u8.ToArray(), "", [new LocalDelivery(mailbox, MessageFlags.None, [], Time.GetUtcNow())], [], null), Ct);
+        })).ToList();
+        start.SetResult();
+        for (var i = 0; i < commits.Count; i++)
+        {
+            if (i % 2 == 0)
+            {
+                Assert.Single((await commits[i]).Uids);
+            }
+            else
+            {
+                await Assert.ThrowsAsync<StoreNotFoundException>(() => commits[i]);
+            }
+        }
+
+        Assert.True(Sqlite.CommittedBatches - before < 30, "no batch was shared");
+        var entries = await Store.Mailboxes.ListMessagesAsync(inbox.Id, Ct);
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => (uint)i), entries.Select(e => e.Uid));
+        Assert.Equal(15, await CountBlobsAsync());
+        foreach (var s in staged)
+        {
+            await s.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Writes_run_on_the_dedicated_writer_thread()
+    {
+        var names = new List<string?>();
+        for (var i = 0; i < 5; i++)
+        {
+            names.Add(await Sqlite.WriteAsync(_ => Thread.CurrentThread.Name, Ct));
+            await Task.Delay(5);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => Sqlite.WriteAsync(_ => Thread.CurrentThread.IsThreadPoolThread, Ct))));
+        Assert.All(names, n => Assert.Equal("pochta-store-writer", n));
+        Assert.All(concurrent, Assert.False);
+    }
+
+    [Fact]
+    public async Task The_writer_spills_to_a_temp_file_beyond_the_threshold()
+    {
+        var tmp = Path.Combine(_dir.Path, "tmp");
+        var writer = Store.Messages.CreateWriter();
+        await using (writer)
+        {
+            await writer.WriteAsync(new byte[LargeMessageSize], Ct);
+            Assert.Empty(Directory.EnumerateFiles(tmp));
+            await writer.WriteAsync(new byte[1], Ct);
+            var spilled = Assert.Single(Directory.EnumerateFiles(tmp));
+            await writer.WriteAsync(new byte[3 * LargeMessageSize], Ct);
+            await using var staged = await writer.CompleteAsync(Ct);
+            Assert.Equal((4 * LargeMessageSize) + 1, new FileInfo(spilled).Length);
+            Assert.Equal((4 * LargeMessageSize) + 1, staged.Length);
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(tmp));
+    }
+
+    [Fact]
     public async Task Large_bodies_are_files_small_ones_rows()
     {
         var (_, inbox) = await NewAccountAsync();

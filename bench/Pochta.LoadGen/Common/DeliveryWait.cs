@@ -58,8 +58,57 @@ internal sealed class MaildirWait(string root) : DeliveryWait
     }
 }
 
-/// <summary>STATUS INBOX (MESSAGES) summed over the recipients' accounts (any IMAP server, e.g. Pochta).</summary>
-internal sealed class ImapWait(Endpoint endpoint, string userPattern, int users, string password) : DeliveryWait
+/// <summary>
+/// STATUS INBOX (MESSAGES) summed over the recipients' accounts (any IMAP server, e.g. Pochta).
+/// One connection per account, logged in once (before the timed run, by the baseline count) and
+/// reused for every poll, so a costly password hash is not paid per poll.
+/// </summary>
+internal sealed class ImapWait(Endpoint endpoint, string userPattern, int users, string password) : DeliveryWait, IAsyncDisposable
 {
-    public override Task<long> CountAsync(CancellationToken ct) => ImapSeed.CountAsync(endpoint, userPattern, users, 0, password, ct);
+    private ImapConnection[]? connections;
+
+    public override async Task<long> CountAsync(CancellationToken ct)
+    {
+        if (connections is null)
+        {
+            var opened = new ImapConnection[users];
+            for (int u = 0; u < users; u++)
+            {
+                opened[u] = await ImapConnection.OpenAsync(endpoint, ct);
+                await opened[u].LoginAsync(Pattern.Expand(userPattern, u), password, ct);
+            }
+
+            connections = opened;
+        }
+
+        long total = 0;
+        foreach (var imap in connections)
+        {
+            long count = 0;
+            var status = await imap.CommandAsync("STATUS INBOX (MESSAGES)", line =>
+            {
+                int at = line.IndexOf("MESSAGES "u8);
+                if (line.StartsWith("* STATUS"u8) && at >= 0 && System.Buffers.Text.Utf8Parser.TryParse(line[(at + 9)..], out long n, out _))
+                {
+                    count = n;
+                }
+            }, ct);
+            if (status != ImapStatus.Ok)
+            {
+                throw new ProtocolException("STATUS failed");
+            }
+
+            total += count;
+        }
+
+        return total;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var imap in connections ?? [])
+        {
+            await imap.DisposeAsync();
+        }
+    }
 }

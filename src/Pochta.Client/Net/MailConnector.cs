@@ -18,6 +18,9 @@ internal sealed class MailConnector(PasswordResolver passwords)
 {
     private const int TimeoutMilliseconds = 60_000;
 
+    /// <summary>Strongest first: SCRAM never sends the password (RFC 7677); PLAIN/LOGIN only where the server offers them (after TLS).</summary>
+    private static readonly string[] PreferredMechanisms = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN"];
+
     public async Task<ImapClient> ImapAsync(AccountConfig account, CancellationToken cancellationToken)
     {
         var endpoint = account.Imap ?? throw ClientException.Usage($"account {account.Name} has no IMAP server (account add --imap)");
@@ -63,13 +66,28 @@ internal sealed class MailConnector(PasswordResolver passwords)
             var password = await passwords.GetAsync(account, cancellationToken);
             client.AuthenticationMechanisms.Remove("XOAUTH2");
             client.AuthenticationMechanisms.Remove("OAUTHBEARER");
+            var credential = new NetworkCredential(account.LoginName, password);
             try
             {
-                await client.AuthenticateAsync(new NetworkCredential(account.LoginName, password), cancellationToken);
+                // One attempt with the strongest mechanism offered: trying each in turn would
+                // multiply failures and get the connection dropped by the server's auth limits.
+                var mechanism = PreferredMechanisms.FirstOrDefault(client.AuthenticationMechanisms.Contains);
+                if (mechanism is not null && SaslMechanism.Create(mechanism, credential) is { } sasl)
+                {
+                    await client.AuthenticateAsync(sasl, cancellationToken);
+                }
+                else
+                {
+                    await client.AuthenticateAsync(credential, cancellationToken); // IMAP LOGIN, POP3 USER/PASS
+                }
             }
             catch (AuthenticationException e)
             {
                 throw new ClientException(ExitCodes.Error, $"{endpoint}: authentication failed: {OneLine(e.Message)}");
+            }
+            catch (ProtocolException)
+            {
+                throw new ClientException(ExitCodes.Error, $"{endpoint}: authentication failed: the server closed the connection");
             }
         }
         catch

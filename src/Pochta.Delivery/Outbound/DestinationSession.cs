@@ -283,6 +283,15 @@ internal sealed class DestinationSession(
             message.Prepare(EncodingConstraint.SevenBit, 998);
         }
 
+        // RFC 6532 header fields in raw UTF-8 are only for SMTPUTF8 servers; for the others they
+        // are re-encoded as RFC 2047 encoded-words (the addresses themselves are ASCII here).
+        var utf8Headers = HasEightBitHeaders(message);
+        if (utf8Headers && !client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+        {
+            EncodeEightBitHeaders(message);
+            utf8Headers = false;
+        }
+
         signer.Sign(message);
 
         client.BeginTransaction(entry.EnvelopeId, entry.ReturnFullMessage, pending.Select(r => new RelayRecipient(r.Address, r.Notify, r.OriginalRecipient)).ToList());
@@ -290,6 +299,10 @@ internal sealed class DestinationSession(
         var recipients = pending.Select(r => new MailboxAddress("", r.Address)).ToList();
         var format = FormatOptions.Default.Clone();
         format.NewLineFormat = NewLineFormat.Dos;
+
+        // RFC 6531 §3.4: a message with UTF-8 header fields is sent with the SMTPUTF8 parameter
+        // (MailKit adds it for International formatting when the server offers SMTPUTF8).
+        format.International = utf8Headers;
 
         string? RcptReply(QueueRecipientInfo r) =>
             client.RecipientResponses.TryGetValue(r.Address, out var response)
@@ -361,6 +374,33 @@ internal sealed class DestinationSession(
             }
 
             return false;
+        }
+    }
+
+    private static bool IsEightBit(Header h) => h.RawValue.AsSpan().ContainsAnyExceptInRange((byte)0, (byte)0x7f);
+
+    private static IEnumerable<HeaderList> AllHeaders(MimeMessage message) =>
+        new[] { message.Headers }.Concat(message.BodyParts.Concat<MimeEntity>(message.Body is Multipart m ? [m] : []).Select(p => p.Headers));
+
+    internal static bool HasEightBitHeaders(MimeMessage message) => AllHeaders(message).Any(list => list.Any(IsEightBit));
+
+    /// <summary>Re-encodes every header field whose raw value has 8-bit octets (RFC 2047).</summary>
+    internal static void EncodeEightBitHeaders(MimeMessage message)
+    {
+        static void Encode(HeaderList headers)
+        {
+            var format = FormatOptions.Default.Clone();
+            format.International = false;
+            format.NewLineFormat = NewLineFormat.Dos;
+            foreach (var header in headers.Where(IsEightBit).ToList())
+            {
+                header.SetValue(format, System.Text.Encoding.UTF8, header.Value);
+            }
+        }
+
+        foreach (var headers in AllHeaders(message))
+        {
+            Encode(headers);
         }
     }
 

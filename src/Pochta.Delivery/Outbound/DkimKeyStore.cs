@@ -31,6 +31,9 @@ public sealed class DkimKeyStore(string directory, TimeProvider timeProvider)
 {
     private const string ActiveFile = "active";
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Stamp, List<(DkimKeyInfo Info, AsymmetricKeyParameter Key)> Keys)> _signingKeys =
+        new(StringComparer.Ordinal);
+
     public string Directory { get; } = directory;
 
     /// <summary>Every key of a domain, active or not, ordered by selector.</summary>
@@ -109,20 +112,29 @@ public sealed class DkimKeyStore(string directory, TimeProvider timeProvider)
         return GetActiveKeys(domain);
     }
 
-    /// <summary>Signers for the active keys of a domain (RSA first).</summary>
+    /// <summary>Signers for the active keys of a domain (RSA first). The parsed keys are cached
+    /// per domain and reloaded when the <c>active</c> file changes (a rotation rewrites it), so
+    /// signing does not read and parse PEM files for every message.</summary>
     public IReadOnlyList<DkimSigner> CreateSigners(string domain)
     {
-        var signers = new List<DkimSigner>();
-        foreach (var key in GetActiveKeys(domain).OrderBy(k => k.Algorithm == DkimSignatureAlgorithm.Ed25519Sha256))
+        var active = Path.Combine(DomainDirectory(domain), ActiveFile);
+        var stamp = File.Exists(active) ? File.GetLastWriteTimeUtc(active).Ticks ^ new FileInfo(active).Length : 0;
+        if (!_signingKeys.TryGetValue(active, out var cached) || cached.Stamp != stamp)
         {
-            signers.Add(new DkimSigner(ReadPrivateKey(key.Path), key.Domain, key.Selector, key.Algorithm)
-            {
-                HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-                BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            });
+            var keys = GetActiveKeys(domain)
+                .OrderBy(k => k.Algorithm == DkimSignatureAlgorithm.Ed25519Sha256)
+                .Select(k => (Info: k, Key: ReadPrivateKey(k.Path)))
+                .ToList();
+            cached = (stamp, keys);
+            _signingKeys[active] = cached;
         }
 
-        return signers;
+        // DkimSigner objects are cheap; a fresh one per message keeps signing free of shared state.
+        return cached.Keys.Select(k => new DkimSigner(k.Key, k.Info.Domain, k.Info.Selector, k.Info.Algorithm)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        }).ToList();
     }
 
     private string DomainDirectory(string domain)

@@ -14,28 +14,39 @@ namespace Pochta.Delivery.Outbound;
 /// </summary>
 public sealed class DsnSender(IMailStore store, IMessageIndexer indexer, IOutboundQueueSignal signal, ILogger<DsnSender> logger)
 {
-    /// <summary>Builds and commits the DSN. Returns false when none is due (null sender, no recipients,
-    /// or a local-domain sender without a mailbox).</summary>
-    public async Task<bool> SendAsync(QueueEntryInfo entry, IReadOnlyList<DsnRecipient> recipients, string reportingMta, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Builds and commits the DSN for a queue entry. Returns false when none is due
+    /// (null sender, no recipients, or a local-domain sender without a mailbox).</summary>
+    public Task<bool> SendAsync(QueueEntryInfo entry, IReadOnlyList<DsnRecipient> recipients, string reportingMta, DateTimeOffset now, CancellationToken cancellationToken) =>
+        SendAsync(
+            new DsnOriginal(entry.Sender, entry.EnvelopeId, entry.ReturnFullMessage, entry.CreatedAt, ct => store.Messages.OpenMessageAsync(entry.MessageId, ct), entry.Id),
+            recipients,
+            reportingMta,
+            now,
+            cancellationToken);
+
+    /// <summary>Builds and commits a DSN for any message, queued or not: e.g. a local delivery
+    /// failure (over quota) of a message relayed in, which must bounce the same way (RFC 3461 §6.2).</summary>
+    public async Task<bool> SendAsync(DsnOriginal original, IReadOnlyList<DsnRecipient> recipients, string reportingMta, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (entry.Sender.Length == 0 || recipients.Count == 0)
+        ArgumentNullException.ThrowIfNull(original);
+        if (original.Sender.Length == 0 || recipients.Count == 0)
         {
             return false;
         }
 
         // RFC 3461 §4.3: RET governs failure reports; delay and success reports carry headers only.
-        var returnFull = entry.ReturnFullMessage && recipients.Any(r => r.Action == DsnAction.Failed);
-        var report = new DsnReport(reportingMta, entry.Sender, entry.EnvelopeId, entry.CreatedAt, returnFull, recipients, now);
+        var returnFull = original.ReturnFullMessage && recipients.Any(r => r.Action == DsnAction.Failed);
+        var report = new DsnReport(reportingMta, original.Sender, original.EnvelopeId, original.ArrivalDate, returnFull, recipients, now);
 
-        var inbox = await FindLocalInboxAsync(entry.Sender, cancellationToken).ConfigureAwait(false);
+        var inbox = await FindLocalInboxAsync(original.Sender, cancellationToken).ConfigureAwait(false);
         if (inbox == -1)
         {
-            logger.LogWarning("DSN for queue entry {QueueId} dropped: local sender has no mailbox", entry.Id);
+            logger.LogWarning("DSN for {Origin} dropped: local sender has no mailbox", original.Description);
             return false;
         }
 
-        await using var original = await store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken).ConfigureAwait(false);
-        var dsn = await DsnBuilder.BuildAsync(report, original, cancellationToken).ConfigureAwait(false);
+        await using var message = await original.OpenMessage(cancellationToken).ConfigureAwait(false);
+        var dsn = await DsnBuilder.BuildAsync(report, message, cancellationToken).ConfigureAwait(false);
 
         var writer = store.Messages.CreateWriter();
         await using (writer.ConfigureAwait(false))
@@ -56,9 +67,11 @@ public sealed class DsnSender(IMailStore store, IMessageIndexer indexer, IOutbou
                     index = await indexer.BuildIndexAsync(read, cancellationToken).ConfigureAwait(false);
                 }
 
+                // RFC 3461 §6.2 / RFC 5321 §4.5.5: the notice goes from the null reverse path, so
+                // it is never answered by another notice.
                 var request = inbox is long mailboxId
                     ? new DeliveryRequest(staged, index, "", [new LocalDelivery(mailboxId, MessageFlags.None, [], now)], [], null)
-                    : new DeliveryRequest(staged, index, "", [], [new QueuedRecipient(entry.Sender, null, null)], null);
+                    : new DeliveryRequest(staged, index, "", [], [new QueuedRecipient(original.Sender, null, null)], null);
                 await store.Messages.CommitAsync(request, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -68,7 +81,7 @@ public sealed class DsnSender(IMailStore store, IMessageIndexer indexer, IOutbou
             signal.Notify();
         }
 
-        logger.LogInformation("DSN for queue entry {QueueId} sent ({Count} recipients)", entry.Id, recipients.Count);
+        logger.LogInformation("DSN for {Origin} sent ({Count} recipients)", original.Description, recipients.Count);
         return true;
     }
 
@@ -92,6 +105,22 @@ public sealed class DsnSender(IMailStore store, IMessageIndexer indexer, IOutbou
         var inbox = await store.Mailboxes.FindMailboxAsync(account.Id, "INBOX", cancellationToken).ConfigureAwait(false);
         return inbox?.Id ?? -1;
     }
+}
+
+/// <summary>The message a DSN reports on.</summary>
+/// <param name="Sender">The envelope sender (empty for <c>&lt;&gt;</c>: no DSN).</param>
+/// <param name="EnvelopeId">ENVID, decoded from xtext, or null.</param>
+/// <param name="OpenMessage">Opens the original bytes (read once, for RET=FULL or the header).</param>
+/// <param name="QueueId">For logs.</param>
+public sealed record DsnOriginal(
+    string Sender,
+    string? EnvelopeId,
+    bool ReturnFullMessage,
+    DateTimeOffset ArrivalDate,
+    Func<CancellationToken, Task<Stream>> OpenMessage,
+    long? QueueId = null)
+{
+    internal string Description => QueueId is { } id ? "queue entry " + id.ToString(System.Globalization.CultureInfo.InvariantCulture) : "message from " + Sender;
 }
 
 /// <summary>A write-only stream over <see cref="IMessageWriter"/> (asynchronous writes only).</summary>

@@ -104,22 +104,60 @@ public sealed class OutboundRouter(OutboundOptions options, IOutboundDnsResolver
         return System.Net.IPAddress.TryParse(inner, out var address) ? address.ToString() : null;
     }
 
-    /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c>.</summary>
-    public static (string Host, int Port) ParseHostPort(string text, int defaultPort)
+    /// <summary>Parses <c>host</c>, <c>host:port</c> or <c>[v6]:port</c>; throws FormatException
+    /// on anything else (the options validation refuses such values at start).</summary>
+    public static (string Host, int Port) ParseHostPort(string text, int defaultPort) =>
+        TryParseHostPort(text, defaultPort, out var host, out var port)
+            ? (host, port)
+            : throw new FormatException("Not a host or host:port: " + text);
+
+    public static bool TryParseHostPort(string? text, int defaultPort, out string host, out int port)
     {
-        text = text.Trim();
+        host = "";
+        port = defaultPort;
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+
+        string portText;
         if (text.StartsWith('['))
         {
             var close = text.IndexOf(']', StringComparison.Ordinal);
-            var host = text[1..close];
-            return close + 1 < text.Length && text[close + 1] == ':'
-                ? (host, int.Parse(text.AsSpan(close + 2), CultureInfo.InvariantCulture))
-                : (host, defaultPort);
+            if (close < 2)
+            {
+                return false;
+            }
+
+            host = text[1..close];
+            if (close + 1 == text.Length)
+            {
+                return true;
+            }
+
+            if (text[close + 1] != ':')
+            {
+                return false;
+            }
+
+            portText = text[(close + 2)..];
+        }
+        else
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon < 0 || text.IndexOf(':', StringComparison.Ordinal) != colon)
+            {
+                // No port, or a bare IPv6 address.
+                host = text;
+                return colon < 0 || System.Net.IPAddress.TryParse(text, out _);
+            }
+
+            host = text[..colon];
+            portText = text[(colon + 1)..];
         }
 
-        var colon = text.LastIndexOf(':');
-        return colon > 0 && text.IndexOf(':', StringComparison.Ordinal) == colon
-            ? (text[..colon], int.Parse(text.AsSpan(colon + 1), CultureInfo.InvariantCulture))
-            : (text, defaultPort);
+        return host.Length > 0 &&
+            int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
     }
 }

@@ -15,7 +15,14 @@ public static class OutboundServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPochtaOutbound(this IServiceCollection services)
     {
-        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OutboundOptions>().BindConfiguration(OutboundOptions.Section).ValidateDataAnnotations()
+            .Validate(
+                o => o.TransportMap.Values.All(v => OutboundRouter.TryParseHostPort(v, 25, out _, out _)),
+                "Outbound:TransportMap values must be host, host:port or [ipv6]:port.")
+            .Validate(
+                o => (o.DnsServers ?? []).All(d => System.Net.IPEndPoint.TryParse(d, out _)),
+                "Outbound:DnsServers entries must be ip or ip:port.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboundQueueSignal>();
         services.TryAddSingleton<IOutboundQueueSignal>(sp => sp.GetRequiredService<OutboundQueueSignal>());

@@ -8,6 +8,7 @@ internal sealed class EnableHandler : CommandHandler<EnableCommand>
     protected override Task<CommandResult> ExecuteAsync(ImapSession session, EnableCommand command, CancellationToken cancellationToken)
     {
         var newly = new List<string>();
+        var before = session.Enabled;
         foreach (var cap in command.Capabilities)
         {
             var flag = cap switch
@@ -18,7 +19,7 @@ internal sealed class EnableHandler : CommandHandler<EnableCommand>
                 "UTF8=ACCEPT" => Enabled.Utf8Accept,
                 _ => Enabled.None,
             };
-            if (flag == Enabled.None || (session.Enabled & flag) == flag)
+            if (flag == Enabled.None || (before & flag) == flag || newly.Contains(cap))
             {
                 // RFC 5161 §3.1: unknown or already enabled extensions are silently ignored.
                 continue;

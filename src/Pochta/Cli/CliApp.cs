@@ -56,6 +56,10 @@ internal static class CliApp
         root.Subcommands.Add(DirectoryCommands.CreateMailbox(context));
         root.Subcommands.Add(QueueCommands.Create(context));
 
+        // The user agent (issue 7): a client of the standard protocols, not of this server's store.
+        root.Subcommands.Add(Pochta.Client.MailCommand.Create());
+        root.Subcommands.Add(Pochta.Client.SendmailCommand.Create());
+
         // No response files: "@example.com" is a catch-all alias source, not a file to expand.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)

@@ -283,13 +283,31 @@ public class SessionTests
             {Login(Alice, "wrong")}
             """);
         var reply = c.ExpectLineAsync();
-        await Task.Delay(100);
-        Assert.False(reply.IsCompleted);
-        h.Time.Advance(TimeSpan.FromSeconds(1));
-        await Task.Delay(50);
-        Assert.False(reply.IsCompleted);
-        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var advanced = await AdvanceUntilAsync(h, reply, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
+        Assert.True(advanced >= TimeSpan.FromSeconds(2), $"answered after {advanced}");
         Assert.Equal("-ERR [AUTH] Authentication failed", await reply);
+    }
+
+    /// <summary>Advances the fake clock in steps until <paramref name="task"/> completes. The session
+    /// arms its timer only when it gets there, so the total is at least the timer's duration.</summary>
+    private static async Task<TimeSpan> AdvanceUntilAsync(Pop3Harness h, Task task, TimeSpan step, TimeSpan limit)
+    {
+        var advanced = TimeSpan.Zero;
+        while (!task.IsCompleted && advanced < limit)
+        {
+            await Task.WhenAny(task, Task.Delay(100));
+            if (task.IsCompleted)
+            {
+                break;
+            }
+
+            h.Time.Advance(step);
+            advanced += step;
+        }
+
+        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.True(task.IsCompleted, "the session did not react to the clock");
+        return advanced;
     }
 
     [Fact]
@@ -586,6 +604,35 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task A_message_expunged_by_another_protocol_mid_session_is_reported_gone()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        var uid = await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
+        await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
+        var c = h.Connect();
+        await c.RunAsync($"""
+            {Greeting}
+            {Login()}
+            S~ +OK Maildrop has 2 messages
+            """);
+        await h.Store.Mailboxes.ExpungeAsync(h.AliceInbox.Id, [uid], CancellationToken.None);
+        await c.RunAsync("""
+            C: RETR 1
+            S: -ERR Message is no longer available
+            C: TOP 1 0
+            S: -ERR Message is no longer available
+            C: DELE 1
+            S: +OK Message deleted
+            C: DELE 2
+            S: +OK Message deleted
+            C: QUIT
+            S: +OK Pochta POP3 server signing off (maildrop empty)
+            S: (closed)
+            """);
+        Assert.Empty(await h.ListAsync(h.AliceInbox));
+    }
+
+    [Fact]
     public async Task Messages_flagged_deleted_by_imap_are_not_in_the_maildrop()
     {
         await using var h = await Pop3Harness.CreateAsync();
@@ -723,12 +770,11 @@ public class SessionTests
             C: NOOP
             S: +OK
             """);
-        await Task.Delay(100);
-        h.Time.Advance(TimeSpan.FromMinutes(10));
-        await c.RunAsync("""
-            S: -ERR Autologout: idle for too long
-            S: (closed)
-            """);
+        var line = c.ExpectLineAsync();
+        var advanced = await AdvanceUntilAsync(h, line, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(30));
+        Assert.True(advanced >= TimeSpan.FromMinutes(10), $"closed after {advanced}");
+        Assert.Equal("-ERR Autologout: idle for too long", await line);
+        await c.ExpectClosedAsync();
         Assert.Single(await h.ListAsync(h.AliceInbox));
     }
 

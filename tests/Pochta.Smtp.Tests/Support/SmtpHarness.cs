@@ -132,6 +132,9 @@ internal sealed class SmtpHarness : IAsyncDisposable
 
     public void CloseClient() => _toServer.Writer.Complete();
 
+    /// <summary>Fires the session's token, as the host does when stopping.</summary>
+    public void StopServer() => _stop.Cancel();
+
     /// <summary>Reads one complete reply (all its lines). Null when the server closed the connection.</summary>
     public async Task<string?> ReadReplyAsync()
     {
