@@ -29,13 +29,25 @@ internal sealed class CliConsole(TextWriter output, TextWriter error, TextReader
     public bool Interactive => interactive;
 
     /// <summary>Spectre.Console over <see cref="Out"/> (plain text when it is not a terminal).</summary>
-    public IAnsiConsole Ansi => _ansi ??= AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole Ansi => _ansi ??= CreateAnsi();
+
+    private IAnsiConsole CreateAnsi()
     {
-        Out = new AnsiConsoleOutput(output),
-        Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
-        Ansi = ReferenceEquals(output, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+            Ansi = ReferenceEquals(output, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!interactive)
+        {
+            // Piped into a file or grep: no terminal width to respect, so never wrap cells.
+            console.Profile.Width = 240;
+        }
+
+        return console;
+    }
 
     public void WriteJson<T>(T value) => output.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 

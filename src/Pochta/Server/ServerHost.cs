@@ -339,10 +339,10 @@ internal static partial class ServerHost
         return Results.Text(Autoconfig.Build(options.Value.HostName, domains, table.Listeners), "application/xml; charset=utf-8");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Name} ({Protocol}, {Endpoint}) skipped: no protocol handler for {Protocol} is registered")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listener {Name} ({Protocol}, {Endpoint}) skipped: no protocol handler for {Protocol} is registered")]
     private static partial void LogSkipped(ILogger logger, string name, MailProtocol protocol, string endpoint);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Generated a self-signed certificate for {HostName} in {Directory}")]
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Generated a self-signed certificate for {HostName} in {Directory}")]
     private static partial void LogCertificateGenerated(ILogger logger, string hostName, string directory);
 
     /// <summary>One listener to bind. Connections accepted before the listener table is
