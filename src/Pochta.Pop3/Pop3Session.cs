@@ -98,10 +98,12 @@ internal sealed partial class Pop3Session : IDisposable
                 var result = await ReadCommandAsync(cancellationToken);
                 if (result is not { } read)
                 {
+                    // Client gone, or RFC 1939 §3 autologout: close without UPDATE and without
+                    // sending any response.
                     if (_timedOut)
                     {
-                        // RFC 1939 §3: the autologout timer closes the session without UPDATE.
-                        Err("Autologout: idle for too long"u8);
+                        LogIdleTimeout(Services.Logger, Connection.Id);
+                        return;
                     }
 
                     break;
@@ -491,6 +493,9 @@ internal sealed partial class Pop3Session : IDisposable
             // The peer is gone.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "POP3 session {Connection} closed by the autologout timer")]
+    private static partial void LogIdleTimeout(ILogger logger, string connection);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "POP3 login of account {AccountId}: {Messages} messages")]
     private static partial void LogLogin(ILogger logger, long accountId, int messages);

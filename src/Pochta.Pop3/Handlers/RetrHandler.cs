@@ -24,6 +24,10 @@ internal sealed class RetrHandler : IPop3CommandHandler
             return;
         }
 
-        session.MarkRetrieved(number);
+        if (!session.CloseRequested)
+        {
+            // Only a message the client received in full counts as retrieved.
+            session.MarkRetrieved(number);
+        }
     }
 }
