@@ -46,6 +46,17 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Return_path_of_the_shared_local_copy_is_not_relayed()
+    {
+        // RFC 5321 §4.4: the blob shared with local recipients starts with their Return-Path.
+        var entry = _h.Store.Enqueue("alice@pochta.test", "Return-Path: <alice@pochta.test>\r\n" + Harness.Message, _h.Time.GetUtcNow(), ["bob@remote.test"]);
+        await _h.RunAsync(entry.Id);
+
+        var t = Assert.Single(_server.Transactions);
+        Assert.Equal(Encoding.UTF8.GetBytes(Harness.Message), t.Data);
+    }
+
+    [Fact]
     public async Task All_recipients_go_in_one_transaction_and_are_recorded_delivered()
     {
         var entry = Enqueue("alice@pochta.test", "bob@remote.test", "carol@remote.test");

@@ -275,6 +275,11 @@ internal sealed class DestinationSession(
 
         var message = await MimeMessage.LoadAsync(raw, persistent: true, cancellationToken).ConfigureAwait(false);
 
+        // RFC 5321 §4.4: Return-Path belongs to final delivery; a relay must not pass one on. One
+        // blob serves local and remote recipients alike, so the local copy's field is in it
+        // (Postfix drops it the same way: message_drop_headers).
+        message.Headers.RemoveAll(HeaderId.ReturnPath);
+
         // RFC 6152 §3: 8-bit content goes to a server without 8BITMIME only after conversion
         // to 7 bit (base64 / quoted-printable, chosen by MimeKit per part). The conversion happens
         // before DKIM signing so the signature covers the bytes actually sent.

@@ -26,8 +26,10 @@ public sealed class OutboundQueueService(
     /// <summary>Safety net when something is due but was not dispatched and nothing is running.</summary>
     private static readonly TimeSpan StallPoll = TimeSpan.FromSeconds(5);
 
-    /// <summary>Timers are re-armed at least this often, so a long sleep never overflows.</summary>
-    private static readonly TimeSpan MaxSleep = TimeSpan.FromHours(1);
+    /// <summary>The longest sleep between scans. Short because another process (the admin CLI's
+    /// <c>queue retry</c>/<c>flush</c>) may make work due without a signal reaching this one;
+    /// an idle scan is one indexed query.</summary>
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(30);
 
     private readonly OutboundOptions _options = options.Value;
     private readonly Lock _gate = new();
