@@ -49,6 +49,11 @@ public class ReaderTests
         { "A003 APPEND saved-messages (\\Seen) \" 7-Feb-1994 21:52:25 -0800\" {5}\r\nhello\r\n", "APPEND:AppendMessage{Binary=false;Flags=Seen;InternalDate=02/07/1994 21:52:25 -08:00;IsFirst=true;Keywords=[];Mailbox=\"saved-messages\";Size=5;Synchronizing=true;Tag=\"A003\";}" },
         { "A004 APPEND {5}\r\nINBOX {3+}\r\nabc (\\Draft) {2+}\r\nde\r\n", "APPEND:AppendMessage{Binary=false;Flags=Draft;InternalDate=null;IsFirst=false;Keywords=[];Mailbox=\"INBOX\";Size=2;Synchronizing=false;Tag=\"A004\";}" },
         { "A005 APPEND INBOX ~{3}\r\nx\0y\r\n", "Binary=true" },
+        { "a SORT (REVERSE ARRIVAL SUBJECT) UTF-8 SINCE 1-Feb-1994\r\n", "Criteria=[SortCriterion{Key=Arrival;Reverse=true;},SortCriterion{Key=Subject;Reverse=false;}]" },
+        { "a UID SORT (DISPLAYFROM) US-ASCII ALL\r\n", "Name=\"UID SORT\"" },
+        { "a THREAD REFERENCES UTF-8 (SEEN UNDELETED)\r\n", "Algorithm=\"REFERENCES\";Charset=\"UTF-8\"" },
+        { "a UID THREAD orderedsubject utf-8 ALL\r\n", "Algorithm=\"ORDEREDSUBJECT\"" },
+        { "a COMPRESS deflate\r\n", "CompressCommand{Mechanism=\"DEFLATE\"" },
     };
 
     [Theory]
@@ -101,6 +106,10 @@ public class ReaderTests
     [InlineData("a LOGIN \"unterminated\r\n")]
     [InlineData("a SELECT INBOX extra\r\n")]
     [InlineData("a CREATE \"bad\\q\"\r\n")]
+    [InlineData("a SORT () UTF-8 ALL\r\n")]
+    [InlineData("a SORT (REVERSE) UTF-8 ALL\r\n")]
+    [InlineData("a SORT (ARRIVAL) UTF-8\r\n")]
+    [InlineData("a THREAD REFERENCES\r\n")]
     public void Malformed_commands_are_syntax_errors_with_tag(string input)
     {
         var events = ReaderHarness.RunWhole(input + "b NOOP\r\n");
