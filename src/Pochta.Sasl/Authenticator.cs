@@ -24,6 +24,7 @@ public sealed class Authenticator : IAuthenticator
     private readonly Func<string> _serverNonce;
     private readonly byte[] _fakeSaltKey = RandomNumberGenerator.GetBytes(32);
     private readonly ScramCredential _dummy;
+    private readonly VerifiedPasswordCache _verified;
 
     public Authenticator(IMailStore store)
         : this(() => store.Directory, PasswordCredential.DefaultIterations, null)
@@ -33,14 +34,15 @@ public sealed class Authenticator : IAuthenticator
 
     /// <summary>Test seam: a directory, the iteration count of the dummy/fake credentials (match
     /// the test credentials for equal work) and a fixed SCRAM server nonce (RFC 7677 §3 vector).</summary>
-    internal Authenticator(IDirectoryStore directory, int iterations, Func<string>? serverNonce = null)
-        : this(() => directory, iterations, serverNonce)
+    internal Authenticator(IDirectoryStore directory, int iterations, Func<string>? serverNonce = null, VerifiedPasswordCache? verified = null)
+        : this(() => directory, iterations, serverNonce, verified)
     {
     }
 
-    private Authenticator(Func<IDirectoryStore> directory, int iterations, Func<string>? serverNonce)
+    private Authenticator(Func<IDirectoryStore> directory, int iterations, Func<string>? serverNonce, VerifiedPasswordCache? verified = null)
     {
         _directory = directory;
+        _verified = verified ?? new VerifiedPasswordCache(TimeProvider.System, VerifiedPasswordCache.DefaultTtl, VerifiedPasswordCache.DefaultCapacity);
         _iterations = iterations;
         _serverNonce = serverNonce ?? NewServerNonce;
         _dummy = new ScramCredential(
@@ -79,12 +81,22 @@ public sealed class Authenticator : IAuthenticator
         ArgumentNullException.ThrowIfNull(password);
         var (credential, account) = await LookupAsync(username, cancellationToken).ConfigureAwait(false);
 
+        var allowed = credential is not null && account is { Disabled: false };
+        if (allowed && _verified.Contains(credential!, password))
+        {
+            return new AuthenticatedUser(account!.Id, account.Address);
+        }
+
         // Equal work: the dummy credential has the configured iteration count and never matches.
         var target = credential ?? _dummy;
         var matches = await Task.Run(() => target.Matches(password), cancellationToken).ConfigureAwait(false);
-        return matches && credential is not null && account is { Disabled: false }
-            ? new AuthenticatedUser(account.Id, account.Address)
-            : null;
+        if (!matches || !allowed)
+        {
+            return null;
+        }
+
+        _verified.Add(credential!, password);
+        return new AuthenticatedUser(account!.Id, account.Address);
     }
 
     /// <summary>Account names are canonical lower case in the directory.</summary>
