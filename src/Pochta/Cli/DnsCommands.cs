@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Pochta.Core;
 using Pochta.Delivery.Outbound;
 using Pochta.Hosting;
+using Pochta.Server;
 
 using Spectre.Console;
 
@@ -40,12 +41,12 @@ internal static class DnsCommands
             var records = DnsRecords.Build(domain, hostName, keys, new DnsRecordOptions
             {
                 Addresses = parsed,
-                SubmissionPort = ports.GetValueOrDefault(MailProtocol.Submission),
-                SubmissionsPort = ports.GetValueOrDefault(MailProtocol.Submissions),
-                ImapPort = ports.GetValueOrDefault(MailProtocol.Imap),
-                ImapsPort = ports.GetValueOrDefault(MailProtocol.Imaps),
-                Pop3Port = ports.GetValueOrDefault(MailProtocol.Pop3),
-                Pop3sPort = ports.GetValueOrDefault(MailProtocol.Pop3s),
+                SubmissionPort = Port(ports, MailProtocol.Submission),
+                SubmissionsPort = Port(ports, MailProtocol.Submissions),
+                ImapPort = Port(ports, MailProtocol.Imap),
+                ImapsPort = Port(ports, MailProtocol.Imaps),
+                Pop3Port = Port(ports, MailProtocol.Pop3),
+                Pop3sPort = Port(ports, MailProtocol.Pop3s),
             });
 
             if (context.Json(result))
@@ -101,33 +102,23 @@ internal static class DnsCommands
         return new Command("dkim", "DKIM signing keys") { rotate };
     }
 
+    private static int? Port(Dictionary<MailProtocol, int> ports, MailProtocol protocol) =>
+        ports.TryGetValue(protocol, out var port) ? port : null;
+
     private static async Task<string> RequireLocalDomainAsync(AdminContext admin, string name, CancellationToken cancellationToken)
     {
         var domain = await admin.Store.Directory.FindDomainAsync(name.Trim().ToLowerInvariant(), cancellationToken);
         return domain?.Name ?? throw new CliRefusedException("domain not found");
     }
 
-    /// <summary>The port of the first enabled listener of each protocol; a protocol without one
-    /// is published as "not offered".</summary>
-    private static Dictionary<MailProtocol, int?> ListenerPorts(IConfiguration configuration)
+    /// <summary>The port of the first enabled listener of each protocol (the server's own
+    /// reading of <c>Listeners</c>); a protocol without one is published as "not offered".</summary>
+    private static Dictionary<MailProtocol, int> ListenerPorts(IConfiguration configuration)
     {
-        var listeners = configuration.GetSection(ListenerSettings.Section).Get<Dictionary<string, ListenerSettings>>() ?? [];
-        var ports = new Dictionary<MailProtocol, int?>
+        var ports = new Dictionary<MailProtocol, int>();
+        foreach (var (_, settings, endPoint) in ServerHost.ReadListeners(configuration))
         {
-            [MailProtocol.Submission] = null,
-            [MailProtocol.Submissions] = null,
-            [MailProtocol.Imap] = null,
-            [MailProtocol.Imaps] = null,
-            [MailProtocol.Pop3] = null,
-            [MailProtocol.Pop3s] = null,
-        };
-        foreach (var (_, listener) in listeners.OrderBy(l => l.Key, StringComparer.Ordinal))
-        {
-            if (listener.Enabled && ports.TryGetValue(listener.Protocol, out var existing) && existing is null &&
-                ListenerSettings.TryParseEndpoint(listener.Endpoint, out var endPoint))
-            {
-                ports[listener.Protocol] = endPoint.Port;
-            }
+            ports.TryAdd(settings.Protocol, endPoint.Port);
         }
 
         return ports;

@@ -278,7 +278,9 @@ internal static partial class ServerHost
         }
     }
 
-    private static List<(string Name, ListenerSettings Settings, IPEndPoint EndPoint)> ReadListeners(IConfiguration configuration)
+    /// <summary>The enabled listeners of the configuration, validated (a bad entry is a
+    /// <see cref="StartupException"/> naming its key), in name order.</summary>
+    internal static List<(string Name, ListenerSettings Settings, IPEndPoint EndPoint)> ReadListeners(IConfiguration configuration)
     {
         var result = new List<(string, ListenerSettings, IPEndPoint)>();
         foreach (var child in configuration.GetSection(ListenerSettings.Section).GetChildren().OrderBy(c => c.Key, StringComparer.OrdinalIgnoreCase))
