@@ -131,7 +131,7 @@ public sealed class ImapInteropTests(ImapFixture fixture) : IClassFixture<ImapFi
         {
             var script = Path.Combine(dir.FullName, "imap.py");
             await File.WriteAllTextAsync(script, ImaplibScript);
-            var (exit, output) = await Pop3Fixture.RunAsync(
+            var (exit, output) = await InteropServerFixture.RunAsync(
                 "python3",
                 [script, "127.0.0.1", fixture.ImapsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), fixture.CertificateSha256],
                 dir.FullName,

@@ -6,6 +6,7 @@ using MailKit.Security;
 
 using Pochta.Testing;
 
+using static Pochta.Interop.Tests.InteropServerFixture;
 using static Pochta.Interop.Tests.Pop3Fixture;
 
 namespace Pochta.Interop.Tests;

@@ -194,7 +194,7 @@ public class SmtpInteropTests
             """;
         var path = Path.Combine(server.DataDirectory, "smtp_client.py");
         await File.WriteAllTextAsync(path, script);
-        var (exit, output) = await RunAsync("python3", [path, server.Port(MailProtocol.Submission).ToString(System.Globalization.CultureInfo.InvariantCulture), server.Port(MailProtocol.Smtp).ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(server.DataDirectory, "tls", "cert.pem")]);
+        var (exit, output) = await InteropServerFixture.RunAsync("python3", [path, server.Port(MailProtocol.Submission).ToString(System.Globalization.CultureInfo.InvariantCulture), server.Port(MailProtocol.Smtp).ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(server.DataDirectory, "tls", "cert.pem")], Path.GetTempPath());
         Assert.True(exit == 0, output);
         var inbox = (await server.ReadMailboxAsync("bob@example.test")).Select(Encoding.UTF8.GetString).ToList();
         Assert.Equal(2, inbox.Count);
@@ -207,43 +207,18 @@ public class SmtpInteropTests
     {
         await using var server = await StartAsync();
         var mx = server.Port(MailProtocol.Smtp).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (exit, output) = await RunAsync("swaks", ["--server", "127.0.0.1", "--port", mx, "--from", "someone@remote.example", "--to", "alice@example.test", "--pipeline", "--header", "Subject: swaks mx", "--body", "pipelined"]);
+        var (exit, output) = await InteropServerFixture.RunAsync("swaks", ["--server", "127.0.0.1", "--port", mx, "--from", "someone@remote.example", "--to", "alice@example.test", "--pipeline", "--header", "Subject: swaks mx", "--body", "pipelined"], Path.GetTempPath());
         Assert.True(exit == 0, output);
 
         var sub = server.Port(MailProtocol.Submission).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Loopback counts as secure (Server:LoopbackIsSecure), so AUTH works without TLS here;
         // swaks' TLS needs Net::SSLeay, which CI's --no-install-recommends does not pull in.
-        (exit, output) = await RunAsync("swaks", ["--server", "127.0.0.1", "--port", sub, "--auth", "PLAIN", "--auth-user", "bob@example.test", "--auth-password", BobPassword, "--from", "bob@example.test", "--to", "alice@example.test", "--header", "Subject: swaks sub", "--body", "authenticated"]);
+        (exit, output) = await InteropServerFixture.RunAsync("swaks", ["--server", "127.0.0.1", "--port", sub, "--auth", "PLAIN", "--auth-user", "bob@example.test", "--auth-password", BobPassword, "--from", "bob@example.test", "--to", "alice@example.test", "--header", "Subject: swaks sub", "--body", "authenticated"], Path.GetTempPath());
         Assert.True(exit == 0, output);
 
         var inbox = (await server.ReadMailboxAsync("alice@example.test")).Select(Encoding.UTF8.GetString).ToList();
         Assert.Equal(2, inbox.Count);
         Assert.Contains("Subject: swaks mx", inbox[0], StringComparison.Ordinal);
         Assert.Contains("with ESMTPA", inbox[1], StringComparison.Ordinal);
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
