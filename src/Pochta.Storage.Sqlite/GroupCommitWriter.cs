@@ -185,6 +185,44 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         batch.Add(op);
     }
 
+    /// <summary>Quota enforcement at the end of each operation, inside its savepoint: an
+    /// account whose usage grew in this operation and now passes a limit fails the operation
+    /// (rolled back whole, <see cref="QuotaExceededException"/>). Checking the net result, not
+    /// each row, lets a MOVE inside one account (copy, then expunge) pass at a full account;
+    /// comparing with the usage before the operation lets an account that is already over a
+    /// lowered limit still expunge and move. Group commit runs operations one after another,
+    /// so concurrent deliveries racing for the last octets are decided exactly.</summary>
+    private void CheckQuotas()
+    {
+        long accountId;
+        long limitBytes;
+        long limitMessages;
+        bool overBytes;
+        using (var r = _db.Query(
+            "SELECT a.id, a.quota, a.quota_messages, a.quota > 0 AND a.used_bytes > a.quota AND a.used_bytes > g.bytes_before " +
+            "FROM quota_growth g JOIN accounts a ON a.id = g.account_id " +
+            "WHERE (a.quota > 0 AND a.used_bytes > a.quota AND a.used_bytes > g.bytes_before) " +
+            "OR (a.quota_messages > 0 AND a.used_messages > a.quota_messages AND a.used_messages > g.messages_before) LIMIT 1"))
+        {
+            if (!r.Read())
+            {
+                r.Close();
+                _db.Exec("DELETE FROM quota_growth");
+                return;
+            }
+
+            accountId = r.GetInt64(0);
+            limitBytes = r.GetInt64(1);
+            limitMessages = r.GetInt64(2);
+            overBytes = r.GetBoolean(3);
+        }
+
+        // The caller rolls the savepoint back, which empties quota_growth as well.
+        throw overBytes
+            ? new QuotaExceededException(accountId, QuotaResource.Storage, limitBytes)
+            : new QuotaExceededException(accountId, QuotaResource.Messages, limitMessages);
+    }
+
     private void RunBatch(List<WriteOp> batch)
     {
         var done = new List<WriteOp>(batch.Count);
@@ -199,6 +237,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 try
                 {
                     op.Execute(_context);
+                    CheckQuotas();
                     _db.Exec("RELEASE op");
                     done.Add(op);
                 }
