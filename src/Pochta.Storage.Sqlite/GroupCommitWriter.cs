@@ -194,33 +194,43 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     /// so concurrent deliveries racing for the last octets are decided exactly.</summary>
     private void CheckQuotas()
     {
-        long accountId;
-        long limitBytes;
-        long limitMessages;
-        bool overBytes;
-        using (var r = _db.Query(
-            "SELECT a.id, a.quota, a.quota_messages, a.quota > 0 AND a.used_bytes > a.quota AND a.used_bytes > g.bytes_before " +
-            "FROM quota_growth g JOIN accounts a ON a.id = g.account_id " +
-            "WHERE (a.quota > 0 AND a.used_bytes > a.quota AND a.used_bytes > g.bytes_before) " +
-            "OR (a.quota_messages > 0 AND a.used_messages > a.quota_messages AND a.used_messages > g.messages_before) LIMIT 1"))
+        // One statement in the common case (no limited account grew): the table is emptied and
+        // what it held comes back.
+        List<(long Account, long BytesBefore, long MessagesBefore)>? grown = null;
+        using (var r = _db.Query("DELETE FROM quota_growth RETURNING account_id, bytes_before, messages_before"))
         {
-            if (!r.Read())
+            while (r.Read())
             {
-                r.Close();
-                _db.Exec("DELETE FROM quota_growth");
-                return;
+                (grown ??= []).Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
             }
-
-            accountId = r.GetInt64(0);
-            limitBytes = r.GetInt64(1);
-            limitMessages = r.GetInt64(2);
-            overBytes = r.GetBoolean(3);
         }
 
-        // The caller rolls the savepoint back, which empties quota_growth as well.
-        throw overBytes
-            ? new QuotaExceededException(accountId, QuotaResource.Storage, limitBytes)
-            : new QuotaExceededException(accountId, QuotaResource.Messages, limitMessages);
+        if (grown is null)
+        {
+            return;
+        }
+
+        foreach (var (account, bytesBefore, messagesBefore) in grown)
+        {
+            using var r = _db.Query("SELECT quota, quota_messages, used_bytes, used_messages FROM accounts WHERE id = $a", ("$a", account));
+            if (!r.Read())
+            {
+                continue;
+            }
+
+            var (limitBytes, limitMessages, usedBytes, usedMessages) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
+
+            // The caller rolls the savepoint back (quota_growth included).
+            if (limitBytes > 0 && usedBytes > limitBytes && usedBytes > bytesBefore)
+            {
+                throw new QuotaExceededException(account, QuotaResource.Storage, limitBytes);
+            }
+
+            if (limitMessages > 0 && usedMessages > limitMessages && usedMessages > messagesBefore)
+            {
+                throw new QuotaExceededException(account, QuotaResource.Messages, limitMessages);
+            }
+        }
     }
 
     private void RunBatch(List<WriteOp> batch)
