@@ -128,7 +128,12 @@ public sealed class OutboundQueueService(
             foreach (var (key, (destination, items)) in groups)
             {
                 var active = _activePerDestination.GetValueOrDefault(key);
-                foreach (var chunk in items.Chunk(_options.MaxMessagesPerConnection))
+
+                // The destination's free connections share its messages (a burst to one domain
+                // goes over all of them at once, not over one after the other).
+                var free = Math.Min(_options.MaxConnectionsPerDestination - active, _options.MaxConnections - _active);
+                var chunkSize = Math.Clamp((items.Count + Math.Max(1, free) - 1) / Math.Max(1, free), 1, _options.MaxMessagesPerConnection);
+                foreach (var chunk in items.Chunk(chunkSize))
                 {
                     if (active >= _options.MaxConnectionsPerDestination || _active >= _options.MaxConnections)
                     {
