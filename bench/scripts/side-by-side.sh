@@ -46,9 +46,10 @@ REMOTE=bench-remote.test
 PASSWORD=bench
 DOMAIN=bench.test
 
-PF_SMTP=10025 DC_IMAP=10143 DC_POP3=10110
-PO_SMTP=11025 PO_IMAP=11143 PO_POP3=11110
-SINK_BASE=10030   # relay: remote domain d{k}.$REMOTE is an smtp-sink on 127.0.0.1:$((SINK_BASE + k))
+# Loopback ports (overridable: other benchmarks or test servers on this machine may hold the defaults).
+PF_SMTP=${PF_SMTP:-10025} DC_IMAP=${DC_IMAP:-10143} DC_POP3=${DC_POP3:-10110}
+PO_SMTP=${PO_SMTP:-11025} PO_IMAP=${PO_IMAP:-11143} PO_POP3=${PO_POP3:-11110}
+SINK_BASE=${SINK_BASE:-10030}   # relay: remote domain d{k}.$REMOTE is an smtp-sink on 127.0.0.1:$((SINK_BASE + k))
 
 [[ $(id -u) == 0 ]] || { echo "side-by-side.sh: run as root" >&2; exit 2; }
 W=$(mktemp -d /tmp/pochta-bench.XXXXXX)
@@ -89,6 +90,17 @@ record() {
 }
 
 has() { [[ " $TESTS " == *" $1 "* ]]; }
+
+# A port that is already open belongs to somebody else: measuring it would measure them.
+require_free() { # port...
+  local p
+  for p in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      log "127.0.0.1:$p is already in use by another process; choose other ports (PF_SMTP, PO_SMTP, SINK_BASE, ...)"
+      exit 1
+    fi
+  done
+}
 
 wait_port() { # host port seconds
   for _ in $(seq $(( $3 * 10 ))); do
@@ -212,6 +224,7 @@ CF
   done
   # Postfix reports to stderr only on a terminal: on failure, rerun under script(1) to show why.
   postfix -c "$pf/etc" check >/dev/null 2>&1 || { script -q -c "postfix -c $pf/etc check" /dev/null >&2; exit 1; }
+  require_free "$PF_SMTP"
   postfix -c "$pf/etc" start >/dev/null 2>&1 || { tail -20 "$pf/maillog" >&2; exit 1; }
   for _ in $(seq 50); do [[ -s $pf/queue/pid/master.pid ]] && break; sleep 0.1; done
   POSTFIX_PID=$(tr -d ' \n' < "$pf/queue/pid/master.pid")
@@ -280,6 +293,7 @@ protocol pop3 {
   mail_max_userip_connections = 100
 }
 CF
+  require_free "$DC_IMAP" "$DC_POP3"
   dovecot -F -c "$dc/dovecot.conf" >"$dc/stdout.log" 2>&1 &
   DOVECOT_PID=$!
   wait_port 127.0.0.1 "$DC_IMAP" 20
@@ -305,11 +319,15 @@ setup_pochta() {
     POCHTA_DLL="$po/bin/pochta.dll"
   fi
   pochta --data "$po/data" domain add "$DOMAIN" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
-  local u
-  for u in "${ALL_USERS[@]}"; do
-    printf '%s\n' "$PASSWORD" | pochta --data "$po/data" user add "$u" --password-stdin >>"$po/admin.log" 2>&1 \
-      || { cat "$po/admin.log" >&2; return 1; }
-  done
+  local u t needs_accounts=0
+  for t in $TESTS; do [[ $t == relay || $t == ceiling || $t == smtp-idle ]] || needs_accounts=1; done
+  # Each account costs a PBKDF2 derivation (seconds on this CPU): only when a test logs in or delivers locally.
+  if [[ $needs_accounts == 1 ]]; then
+    for u in "${ALL_USERS[@]}"; do
+      printf '%s\n' "$PASSWORD" | pochta --data "$po/data" user add "$u" --password-stdin >>"$po/admin.log" 2>&1 \
+        || { cat "$po/admin.log" >&2; return 1; }
+    done
+  fi
   # Loopback high ports; the listeners this benchmark does not use are off (no TLS material
   # needed); connection limits raised as for Postfix and Dovecot above.
   local set=(
@@ -328,6 +346,7 @@ setup_pochta() {
   done
   local off
   for off in submission submissions imaps pop3s http; do set+=(--set "Listeners:$off:Enabled=false"); done
+  require_free "$PO_SMTP" "$PO_IMAP" "$PO_POP3"
   # Started directly (not through the shell function) so that $! is the server's own PID.
   dotnet "$POCHTA_DLL" --data "$po/data" serve "${set[@]}" >"$po/serve.log" 2>&1 &
   POCHTA_PID=$!
@@ -503,6 +522,7 @@ start_sinks() {
   local k port
   for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
     port=$((SINK_BASE + k))
+    require_free "$port"
     smtp-sink -c -u nobody "127.0.0.1:$port" 256 >"$W/sink/d$k.log" 2>&1 &
     STARTED_PIDS+=("$!")
   done
