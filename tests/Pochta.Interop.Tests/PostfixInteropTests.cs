@@ -1,5 +1,6 @@
 using System.Text;
 
+using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 
@@ -26,6 +27,15 @@ public sealed class PostfixInteropTests(DebianMailFixture fixture)
 
         public override Task<Org.BouncyCastle.Crypto.AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
             Task.FromResult(LocatePublicKey(methods, domain, selector, cancellationToken));
+    }
+
+    /// <summary>Asks for success and failure notices with an envelope id (RFC 3461).</summary>
+    private sealed class DsnRequestingClient(string envelopeId) : SmtpClient
+    {
+        protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox) =>
+            DeliveryStatusNotification.Success | DeliveryStatusNotification.Failure;
+
+        protected override string GetEnvelopeId(MimeMessage message) => envelopeId;
     }
 
     private static string Lf(string text) => text.Replace("\r\n", "\n", StringComparison.Ordinal);
@@ -127,5 +137,42 @@ public sealed class PostfixInteropTests(DebianMailFixture fixture)
         Assert.Equal("failed", recipient["Action"]);
         Assert.Equal("5.1.1", recipient["Status"]);
         Assert.StartsWith("smtp; 550 5.1.1", recipient["Diagnostic-Code"], StringComparison.Ordinal);
+    }
+
+    [RequiresToolAsRootFact("postfix", "dovecot")]
+    public async Task Pochta_relays_NOTIFY_and_ENVID_so_Postfix_returns_a_success_DSN_to_the_Pochta_sender()
+    {
+        var envelopeId = "pochta-envid-" + Guid.NewGuid().ToString("N");
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse($"grace@{DebianMailFixture.PochtaDomain}"));
+        message.To.Add(MailboxAddress.Parse($"heidi@{DebianMailFixture.PostfixDomain}"));
+        message.Subject = "tell me when it arrives";
+        message.Body = new TextPart("plain") { Text = "Please confirm.\r\n" };
+
+        using (var client = new DsnRequestingClient(envelopeId) { ServerCertificateValidationCallback = (_, c, _, _) => fixture.IsPochtaCertificate(c) })
+        {
+            await client.ConnectAsync("127.0.0.1", fixture.Pochta.Port(MailProtocol.Submission), SecureSocketOptions.StartTls);
+            Assert.True(client.Capabilities.HasFlag(SmtpCapabilities.Dsn));
+            await client.AuthenticateAsync($"grace@{DebianMailFixture.PochtaDomain}", DebianMailFixture.Password);
+            await client.SendAsync(message);
+            await client.DisconnectAsync(true);
+        }
+
+        Assert.Single(await fixture.WaitForMaildirAsync("heidi", 1, Patience));
+
+        // Postfix's "delivered" notice travels back through its transport map to Pochta's MX.
+        // Postfix offers DSN, so Pochta sends no "relayed" notice of its own: one message only.
+        var noticeBytes = Assert.Single(await fixture.WaitForPochtaAsync($"grace@{DebianMailFixture.PochtaDomain}", 1, Patience));
+        using var notice = MimeMessage.Load(new MemoryStream(noticeBytes));
+        Assert.StartsWith("Return-Path: <>\r\n", Encoding.UTF8.GetString(noticeBytes), StringComparison.Ordinal);
+        Assert.Contains("MAILER-DAEMON@postfix.test", notice.From.ToString(), StringComparison.OrdinalIgnoreCase);
+        var report = Assert.IsType<MultipartReport>(notice.Body);
+        Assert.Equal("delivery-status", report.ReportType);
+        var groups = report.OfType<MessageDeliveryStatus>().Single().StatusGroups.Where(g => g.Count > 0).ToList();
+        Assert.Equal(envelopeId, groups[0]["Original-Envelope-Id"]);
+        var recipient = Assert.Single(groups.Skip(1));
+        Assert.Equal("rfc822; heidi@postfix.test", recipient["Final-Recipient"]);
+        Assert.Equal("delivered", recipient["Action"]);
+        Assert.StartsWith("2.", recipient["Status"], StringComparison.Ordinal);
     }
 }
