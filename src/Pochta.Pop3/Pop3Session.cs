@@ -454,7 +454,9 @@ internal sealed partial class Pop3Session : IDisposable
         {
             if (uids.Count > 0)
             {
-                await Services.Store.Mailboxes.ExpungeAsync(maildrop.Mailbox.Id, uids, cancellationToken);
+                await (Services.Store.Messages is IBulkExpunge bulk
+                    ? bulk.ExpungeManyAsync(maildrop.Mailbox.Id, uids, cancellationToken)
+                    : Services.Store.Mailboxes.ExpungeAsync(maildrop.Mailbox.Id, uids, cancellationToken));
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
