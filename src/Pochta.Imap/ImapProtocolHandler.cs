@@ -19,15 +19,19 @@ public sealed class ImapProtocolHandler(
     ILogger<ImapProtocolHandler> logger) : IMailProtocolHandler
 {
     private readonly MessageCache _cache = new(options.Value.MessageCacheSize);
+    private readonly MailboxSnapshots _snapshots = new(options.Value.MailboxIndexEntries);
 
     public IReadOnlyList<MailProtocol> Protocols { get; } = [MailProtocol.Imap, MailProtocol.Imaps];
 
     /// <summary>The decoded-index cache every session of this handler shares.</summary>
     internal MessageCache Cache => _cache;
 
+    /// <summary>The per-mailbox indexes every session of this handler shares.</summary>
+    internal MailboxSnapshots Snapshots => _snapshots;
+
     public Task RunAsync(MailConnection connection, CancellationToken cancellationToken)
     {
-        var services = new ImapServices(store, authenticator, indexer, server.Value, options.Value, time, logger, _cache);
+        var services = new ImapServices(store, authenticator, indexer, server.Value, options.Value, time, logger, _cache, _snapshots);
         var session = new ImapSession(connection, services);
         return session.RunAsync(cancellationToken);
     }
@@ -42,4 +46,5 @@ internal sealed record ImapServices(
     ImapOptions Options,
     TimeProvider Time,
     ILogger Logger,
-    MessageCache Cache);
+    MessageCache Cache,
+    MailboxSnapshots Snapshots);

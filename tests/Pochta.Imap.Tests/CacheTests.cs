@@ -161,4 +161,88 @@ public sealed class CacheTests
         await cache.GetIndexAsync(h.Store.Messages, ids[8], default);
         Assert.Equal(misses + 2, cache.Misses);
     }
+
+    [Fact]
+    public async Task Shared_mailbox_index_follows_flags_expunges_and_new_mail_between_selects()
+    {
+        await using var h = await ImapHarness.CreateAsync();
+        await h.DeliverAsync(Simple);
+        await h.DeliverAsync(Other);
+        await h.DeliverAsync(Third);
+        var a = await h.LoginAsync();
+        var first = await a.OkAsync("a1 SELECT INBOX");
+        Assert.Contains("* 3 EXISTS", first);
+        Assert.Equal(1, h.Handler.Snapshots.Loads);
+
+        // Changes by another session and by delivery, while nobody has INBOX selected.
+        await a.OkAsync("a2 STORE 2 +FLAGS.SILENT (\\Deleted)");
+        await a.OkAsync("a3 STORE 1 +FLAGS.SILENT (\\Seen)");
+        await a.OkAsync("a4 CLOSE");
+        await h.DeliverAsync(Simple.Replace("Hello there", "Fourth", StringComparison.Ordinal), keywords: "$Work");
+
+        var b = await h.LoginAsync();
+        var select = await b.OkAsync("b1 SELECT INBOX");
+        Assert.Contains("* 3 EXISTS", select);
+        Assert.Contains(select, l => l.StartsWith("* FLAGS (", StringComparison.Ordinal) && l.Contains("$Work", StringComparison.Ordinal));
+        Assert.Contains(select, l => l.StartsWith("* OK [UNSEEN 2]", StringComparison.Ordinal));
+        Assert.Equal(1, h.Handler.Snapshots.Loads);
+        Assert.Equal(
+            ["* 1 FETCH (UID 1 FLAGS (\\Seen))", "* 2 FETCH (UID 3 FLAGS ())", "* 3 FETCH (UID 4 FLAGS ($Work \\Recent))"],
+            (await b.OkAsync("b2 FETCH 1:* (UID FLAGS)")).Select(l => l.Replace("\\Recent $Work", "$Work \\Recent", StringComparison.Ordinal)).ToList());
+
+        // A session that keeps the mailbox selected is unaffected by the next SELECT's update.
+        var c = await h.LoginAsync("INBOX");
+        await c.OkAsync("c1 STORE 1 -FLAGS.SILENT (\\Seen)");
+        Assert.Contains("* 1 FETCH (FLAGS ())", await b.OkAsync("b3 NOOP"));
+        var d = await h.LoginAsync();
+        Assert.Contains(await d.OkAsync("d1 EXAMINE INBOX"), l => l.StartsWith("* OK [UNSEEN 1]", StringComparison.Ordinal));
+        Assert.Equal(1, h.Handler.Snapshots.Loads);
+    }
+
+    [Fact]
+    public async Task Each_mailbox_has_its_own_shared_index()
+    {
+        await using var h = await ImapHarness.CreateAsync();
+        await h.DeliverAsync(Simple);
+        await h.DeliverAsync(Other, "Archive");
+        await h.DeliverAsync(Third, "Archive");
+        var a = await h.LoginAsync();
+        Assert.Contains("* 1 EXISTS", await a.OkAsync("a1 SELECT INBOX"));
+        Assert.Contains("* 2 EXISTS", await a.OkAsync("a2 SELECT Archive"));
+        await a.OkAsync("a3 MOVE 1 INBOX");
+        Assert.Contains("* 2 EXISTS", await a.OkAsync("a4 SELECT INBOX"));
+        Assert.Equal("* SEARCH 2", await a.OneAsync("a5 SEARCH SUBJECT \"second\""));
+        Assert.Contains("* 1 EXISTS", await a.OkAsync("a6 SELECT Archive"));
+        Assert.Equal("* SEARCH 1", await a.OneAsync("a7 SEARCH SUBJECT \"third\""));
+        Assert.Equal(2, h.Handler.Snapshots.Mailboxes);
+        Assert.Equal(3, h.Handler.Snapshots.Entries);
+    }
+
+    [Fact]
+    public void Applying_changes_keeps_uid_order_and_drops_expunged()
+    {
+        static Storage.MessageEntry E(uint uid, ulong modSeq) => new(uid, uid, Core.MessageFlags.None, [], modSeq, DateTimeOffset.UnixEpoch, 10);
+        Storage.MessageEntry[] entries = [E(1, 1), E(3, 1), E(5, 1)];
+        var changes = new Storage.MailboxChanges(9, 8, [E(3, 7), E(4, 8), E(7, 9), E(5, 9)], [5, 6]);
+        var result = MailboxSnapshots.Apply(entries, changes);
+        Assert.Equal([1u, 3u, 4u, 7u], result.Select(e => e.Uid));
+        Assert.Equal([1ul, 7ul, 8ul, 9ul], result.Select(e => e.ModSeq));
+        Assert.Equal([1u, 3u, 5u], entries.Select(e => e.Uid));
+    }
+
+    [Fact]
+    public async Task Snapshot_capacity_drops_least_recently_used_mailboxes()
+    {
+        await using var h = await ImapHarness.CreateAsync(new ImapOptions { MailboxIndexEntries = 2, FailedLoginDelay = TimeSpan.Zero });
+        await h.DeliverAsync(Simple);
+        await h.DeliverAsync(Other);
+        await h.DeliverAsync(Third, "Archive");
+        var a = await h.LoginAsync();
+        await a.OkAsync("a1 SELECT INBOX");
+        await a.OkAsync("a2 SELECT Archive");
+        Assert.Equal(1, h.Handler.Snapshots.Mailboxes);
+        Assert.Contains("* 2 EXISTS", await a.OkAsync("a3 SELECT INBOX"));
+        Assert.Equal(3, h.Handler.Snapshots.Loads);
+        Assert.Equal(2, h.Handler.Snapshots.Entries);
+    }
 }
