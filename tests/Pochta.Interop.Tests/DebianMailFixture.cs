@@ -49,7 +49,7 @@ public sealed class DebianMailFixture : IAsyncLifetime
     public const string Password = "debian-mail-pw-1";
 
     /// <summary>Mailboxes Postfix accepts and Dovecot serves; each test uses its own.</summary>
-    public static readonly string[] PostfixUsers = ["bob", "carol", "dave", "frank", "heidi"];
+    public static readonly string[] PostfixUsers = ["bob", "carol", "dave", "frank", "heidi", "kim", "leo"];
 
     public static readonly string[] PochtaUsers = ["alice", "erin", "grace"];
 
