@@ -24,10 +24,12 @@ public sealed class ClientDebianInteropTests(DebianMailFixture fixture) : IDispo
 
     /// <summary>Runs <c>pochta mail ARGS</c> with its own HOME (configuration) and the password
     /// in POCHTA_MAIL_PASSWORD.</summary>
-    private static async Task<(int Exit, string Output)> MailAsync(Cli cli, string? stdin, params string[] args)
+    private static Task<(int Exit, string Output)> MailAsync(Cli cli, string? stdin, params string[] args) => PochtaAsync(cli, stdin, ["mail", .. args]);
+
+    private static async Task<(int Exit, string Output)> PochtaAsync(Cli cli, string? stdin, string[] args)
     {
         var pochta = Path.Combine(AppContext.BaseDirectory, "pochta.dll");
-        return await InteropServerFixture.RunAsync("dotnet", [pochta, "mail", .. args], cli.Home,
+        return await InteropServerFixture.RunAsync("dotnet", [pochta, .. args], cli.Home,
             new Dictionary<string, string>
             {
                 ["HOME"] = cli.Home,
@@ -124,6 +126,23 @@ public sealed class ClientDebianInteropTests(DebianMailFixture fixture) : IDispo
         Assert.Empty(fixture.MaildirFiles("carol"));
         fetched = await JsonAsync(carol, null, "fetch", "--maildir", maildir);
         Assert.Equal(0, fetched.GetProperty("downloaded").GetInt32());
-        Assert.Empty((await JsonAsync(carol, null, "list")).EnumerateArray());
+    }
+
+    [RequiresToolAsRootFact("postfix", "dovecot")]
+    public async Task Sendmail_interface_submits_a_local_programs_message_through_Postfix()
+    {
+        var leo = await AccountAsync("leo");
+        var (exit, output) = await PochtaAsync(leo, "To: kim@postfix.test\nSubject: from cron via postfix\n\nnightly job ok\n", ["sendmail", "-t", "-i"]);
+        Assert.True(exit == 0, output + fixture.Diagnostics());
+
+        var file = Assert.Single(await fixture.WaitForMaildirAsync("kim", 1, Patience));
+        using var message = MimeMessage.Load(file);
+        Assert.Equal("from cron via postfix", message.Subject);
+        Assert.Equal("leo@postfix.test", message.From.Mailboxes.Single().Address);
+        Assert.NotNull(message.MessageId);
+        Assert.Equal("nightly job ok\n", Lf(message.TextBody ?? string.Empty));
+
+        // Postfix's submission service saw an authenticated client (Dovecot SASL).
+        Assert.Contains("sasl_username=leo@postfix.test", await File.ReadAllTextAsync(fixture.PostfixLog), StringComparison.Ordinal);
     }
 }

@@ -41,11 +41,15 @@ public sealed class DebianMailFixture : IAsyncLifetime
     public const string PostfixDomain = "postfix.test";
     public const string PochtaDomain = "example.test";
 
+    /// <summary>A second Pochta domain that Postfix reaches through Pochta's submission port
+    /// with SASL, as a smart host (relayhost) setup does.</summary>
+    public const string SubmissionDomain = "submit.test";
+
     /// <summary>Every account on both sides uses it (no spaces: it goes into configuration files).</summary>
     public const string Password = "debian-mail-pw-1";
 
     /// <summary>Mailboxes Postfix accepts and Dovecot serves; each test uses its own.</summary>
-    public static readonly string[] PostfixUsers = ["bob", "carol", "dave", "frank", "heidi"];
+    public static readonly string[] PostfixUsers = ["bob", "carol", "dave", "frank", "heidi", "kim", "leo"];
 
     public static readonly string[] PochtaUsers = ["alice", "erin", "grace"];
 
@@ -188,6 +192,9 @@ public sealed class DebianMailFixture : IAsyncLifetime
             await directory.AddAccountAsync($"{user}@{PochtaDomain}", PasswordCredential.Create(Password, 4096), 0, CancellationToken.None);
         }
 
+        await directory.AddDomainAsync(SubmissionDomain, CancellationToken.None);
+        await directory.AddAccountAsync($"ivan@{SubmissionDomain}", PasswordCredential.Create(Password, 4096), 0, CancellationToken.None);
+
         var dkimDirectory = Pochta.Services.GetRequiredService<IOptions<OutboundOptions>>().Value.DkimDirectory
             ?? throw new InvalidOperationException("Outbound:DkimDirectory is not set");
         DkimKeys = await new DkimKeyStore(dkimDirectory, TimeProvider.System).EnsureKeysAsync(PochtaDomain, CancellationToken.None);
@@ -314,6 +321,9 @@ public sealed class DebianMailFixture : IAsyncLifetime
             smtpd_tls_loglevel = 1
             smtp_tls_security_level = may
             smtp_tls_loglevel = 1
+            smtp_sasl_auth_enable = yes
+            smtp_sasl_password_maps = texthash:{etc}/sasl_passwd
+            smtp_sasl_tls_security_options = noanonymous
             smtpd_sasl_type = dovecot
             smtpd_sasl_path = {Root}/dovecot/auth-postfix
             maillog_file_prefixes = {Root}
@@ -347,7 +357,13 @@ public sealed class DebianMailFixture : IAsyncLifetime
             postlog   unix-dgram n - n - 1 postlogd
             """);
         await File.WriteAllLinesAsync(Path.Combine(etc, "vmailbox"), PostfixUsers.Select(u => $"{u}@{PostfixDomain} {PostfixDomain}/{u}/Maildir/"));
-        await File.WriteAllTextAsync(Path.Combine(etc, "transport"), $"{PochtaDomain} smtp:[127.0.0.1]:{pochtaMx}\n");
+        var pochtaSubmission = Pochta.Port(Core.MailProtocol.Submission).ToString(CultureInfo.InvariantCulture);
+        await File.WriteAllTextAsync(Path.Combine(etc, "transport"), $"{PochtaDomain} smtp:[127.0.0.1]:{pochtaMx}\n{SubmissionDomain} smtp:[127.0.0.1]:{pochtaSubmission}\n");
+
+        // Postfix's SMTP client logs in to Pochta's submission port as grace (Cyrus SASL).
+        var passwords = Path.Combine(etc, "sasl_passwd");
+        await File.WriteAllTextAsync(passwords, $"[127.0.0.1]:{pochtaSubmission} grace@{PochtaDomain}:{Password}\n");
+        File.SetUnixFileMode(passwords, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         // "postfix check" creates the queue directories with their owners and modes.
         var (exit, output) = await InteropServerFixture.RunAsync("postfix", ["-c", etc, "check"], Root);

@@ -57,6 +57,42 @@ public sealed class ImapDebianClientTests(ImapFixture fixture) : IClassFixture<I
     private static string WithoutTuid(string text) =>
         string.Join('\n', text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Where(l => !l.StartsWith("X-TUID: ", StringComparison.Ordinal)));
 
+    /// <summary>An mbsync channel "pochta": INBOX and Archive, both ways, with deletions, over
+    /// implicit TLS trusting only the server's pinned certificate.</summary>
+    private async Task WriteMbsyncConfigAsync(string config, string user, string maildir, string inbox, string authMechs)
+    {
+        await File.WriteAllTextAsync(config, $"""
+            IMAPAccount pochta
+            Host 127.0.0.1
+            Port {fixture.ImapsPort.ToString(CultureInfo.InvariantCulture)}
+            User {user}
+            Pass {Password}
+            SSLType IMAPS
+            CertificateFile {fixture.CertificatePath}
+            AuthMechs {authMechs}
+            Timeout 15
+
+            IMAPStore remote
+            Account pochta
+
+            MaildirStore local
+            Path {maildir}/
+            Inbox {inbox}
+            SubFolders Verbatim
+
+            Channel pochta
+            Far :remote:
+            Near :local:
+            Patterns INBOX Archive
+            Create Both
+            Expunge Both
+            SyncState *
+            Sync All
+
+            """);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
     private static async Task RunMbsyncAsync(string config, string workingDirectory)
     {
         var (exit, output) = await InteropServerFixture.RunAsync("mbsync", ["-c", config, "pochta"], workingDirectory);
@@ -82,36 +118,7 @@ public sealed class ImapDebianClientTests(ImapFixture fixture) : IClassFixture<I
             var config = Path.Combine(dir, "mbsyncrc");
 
             // SCRAM-SHA-256 through Cyrus SASL, over implicit TLS, trusting only the pinned certificate.
-            await File.WriteAllTextAsync(config, $"""
-                IMAPAccount pochta
-                Host 127.0.0.1
-                Port {fixture.ImapsPort.ToString(CultureInfo.InvariantCulture)}
-                User {user}
-                Pass {Password}
-                SSLType IMAPS
-                CertificateFile {fixture.CertificatePath}
-                AuthMechs SCRAM-SHA-256
-                Timeout 15
-
-                IMAPStore remote
-                Account pochta
-
-                MaildirStore local
-                Path {maildir}/
-                Inbox {inbox}
-                SubFolders Verbatim
-
-                Channel pochta
-                Far :remote:
-                Near :local:
-                Patterns INBOX Archive
-                Create Both
-                Expunge Both
-                SyncState *
-                Sync All
-
-                """);
-            File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await WriteMbsyncConfigAsync(config, user, maildir, inbox, "SCRAM-SHA-256");
 
             // Server → local: every message with its bytes, the server's flags as Maildir flags.
             await RunMbsyncAsync(config, dir);
@@ -150,6 +157,34 @@ public sealed class ImapDebianClientTests(ImapFixture fixture) : IClassFixture<I
             await RunMbsyncAsync(config, dir);
             var uploaded = Directory.GetFiles(inbox, "*", SearchOption.AllDirectories).Single(f => f.Contains("local1", StringComparison.Ordinal));
             Assert.Contains('S', MaildirFlags(uploaded));
+        }
+        finally
+        {
+            DebianDaemons.DeleteScratch(dir);
+        }
+    }
+
+    /// <summary>Known interop bug, found by this test: credentials made as <c>pochta user add</c>
+    /// makes them (PasswordCredential.DefaultIterations = 600,000) announce i=600000 in SCRAM,
+    /// and Cyrus SASL clients (mbsync, Postfix's smtp client) refuse any count above 65,536
+    /// ("iteration-count is too big, refusing to compute"; MAX_ITERATION_COUNTER in plugins/scram.c).
+    /// mbsync's default AuthMechs picks SCRAM-SHA-256, so it cannot log in. Unskip once fixed.</summary>
+    [Fact(Skip = "known bug: SCRAM i=600000 exceeds Cyrus SASL's 65536 limit (mbsync, Postfix smtp client); needs a Pochta.Sasl decision")]
+    public async Task Mbsync_default_mechanisms_log_in_to_an_account_made_like_pochta_user_add()
+    {
+        const string User = "cyrus-scram@example.test";
+        await fixture.Server.CreateUserAsync(User, Password);
+        await fixture.DeliverAsync(User, "INBOX", ImapFixture.Message("default strength", "body\r\n"));
+        var dir = DebianDaemons.CreateScratch("pochta-mbsync-");
+        try
+        {
+            var maildir = Path.Combine(dir, "mail");
+            Directory.CreateDirectory(maildir);
+            var inbox = Path.Combine(maildir, "INBOX");
+            var config = Path.Combine(dir, "mbsyncrc");
+            await WriteMbsyncConfigAsync(config, User, maildir, inbox, "*");
+            await RunMbsyncAsync(config, dir);
+            Assert.Single(Directory.GetFiles(Path.Combine(inbox, "new")));
         }
         finally
         {

@@ -175,4 +175,22 @@ public sealed class PostfixInteropTests(DebianMailFixture fixture)
         Assert.Equal("delivered", recipient["Action"]);
         Assert.StartsWith("2.", recipient["Status"], StringComparison.Ordinal);
     }
+
+    [RequiresToolAsRootFact("postfix", "dovecot")]
+    public async Task Postfix_relays_through_Pochta_submission_with_starttls_and_sasl_as_its_smart_host()
+    {
+        // The sender is grace's own address: Pochta's submission checks that the authenticated
+        // account owns the envelope sender.
+        var text = $"From: grace@{DebianMailFixture.PochtaDomain}\nTo: ivan@{DebianMailFixture.SubmissionDomain}\nSubject: via the smart host\n\nrelayed by Postfix\n";
+        await fixture.SendmailAsync($"grace@{DebianMailFixture.PochtaDomain}", [$"ivan@{DebianMailFixture.SubmissionDomain}"], text);
+
+        var stored = Encoding.UTF8.GetString(Assert.Single(await fixture.WaitForPochtaAsync($"ivan@{DebianMailFixture.SubmissionDomain}", 1, Patience)));
+        Assert.StartsWith("Return-Path: <grace@example.test>\r\nReceived: from mx.postfix.test (", stored, StringComparison.Ordinal);
+
+        // Authenticated over TLS (RFC 3848 ESMTPSA): Postfix's Cyrus SASL client against Pochta's mechanisms.
+        Assert.Contains("by localhost (Pochta) with ESMTPSA (TLSv1.", stored.Split("\r\nReceived: ")[1], StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nrelayed by Postfix\r\n", stored, StringComparison.Ordinal);
+        var log = await File.ReadAllTextAsync(fixture.PostfixLog);
+        Assert.Contains("to=<ivan@submit.test>, relay=127.0.0.1[127.0.0.1]:", log, StringComparison.Ordinal);
+    }
 }
