@@ -164,12 +164,12 @@ public sealed class ImapDebianClientTests(ImapFixture fixture) : IClassFixture<I
         }
     }
 
-    /// <summary>Known interop bug, found by this test: credentials made as <c>pochta user add</c>
-    /// makes them (PasswordCredential.DefaultIterations = 600,000) announce i=600000 in SCRAM,
-    /// and Cyrus SASL clients (mbsync, Postfix's smtp client) refuse any count above 65,536
-    /// ("iteration-count is too big, refusing to compute"; MAX_ITERATION_COUNTER in plugins/scram.c).
-    /// mbsync's default AuthMechs picks SCRAM-SHA-256, so it cannot log in. Unskip once fixed.</summary>
-    [Fact(Skip = "known bug: SCRAM i=600000 exceeds Cyrus SASL's 65536 limit (mbsync, Postfix smtp client); needs a Pochta.Sasl decision")]
+    /// <summary>Regression (found by this test): SCRAM announces the stored iteration count, and
+    /// Cyrus SASL clients (mbsync, Postfix's smtp client) refuse any count above 65,536
+    /// ("iteration-count is too big, refusing to compute"). Credentials made as
+    /// <c>pochta user add</c> makes them (PasswordCredential.DefaultIterations) must be usable by
+    /// mbsync's default AuthMechs, which picks SCRAM-SHA-256.</summary>
+    [RequiresToolFact("mbsync")]
     public async Task Mbsync_default_mechanisms_log_in_to_an_account_made_like_pochta_user_add()
     {
         const string User = "cyrus-scram@example.test";
