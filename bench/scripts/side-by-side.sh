@@ -17,6 +17,8 @@
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
 #   RELAY_MESSAGES=2000 RELAY_SESSIONS="1 8 32" RELAY_DOMAINS=10 (relay: one smtp-sink per remote domain)
 #   POCHTA_BIN=DIR (use this Release output of src/Pochta instead of building it)
+#   POCHTA_SET="Section:Key=Value ..." (extra --set overrides for Pochta)
+#   PF_SMTP DC_IMAP DC_POP3 PO_SMTP PO_IMAP PO_POP3 SINK_BASE (ports; each is checked free first)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -344,6 +346,9 @@ setup_pochta() {
   for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
     set+=(--set "Outbound:TransportMap:d$k.$REMOTE=127.0.0.1:$((SINK_BASE + k))")
   done
+  # POCHTA_SET="Section:Key=Value ..." adds overrides (experiments; recorded in the log line).
+  local extra
+  for extra in ${POCHTA_SET:-}; do set+=(--set "$extra"); done
   local off
   for off in submission submissions imaps pop3s http; do set+=(--set "Listeners:$off:Enabled=false"); done
   require_free "$PO_SMTP" "$PO_IMAP" "$PO_POP3"
@@ -352,7 +357,7 @@ setup_pochta() {
   POCHTA_PID=$!
   wait_port 127.0.0.1 "$PO_SMTP" 240 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
     || { tail -30 "$po/serve.log" >&2; return 1; }
-  log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3"
+  log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3${POCHTA_SET:+ with $POCHTA_SET}"
 }
 
 # ---------------------------------------------------------------- the benchmarks
