@@ -66,7 +66,7 @@ internal static class OutboundConnector
 
     private static async Task<SslStream> HandshakeAsync(Stream transport, string hostName, OutboundSmtpClient client, CancellationToken ct)
     {
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: true);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false); // disposing the session closes the socket
         try
         {
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
