@@ -15,8 +15,11 @@
 #   SMTP_MESSAGES=2000 SMTP_SESSIONS="1 8 32" SMTP_SIZE=5k SMTP_IDLE=1000
 #   IMAP_USERS=20 IMAP_MESSAGES=500 IMAP_DURATION=30s IMAP_IDLE_REF=1000 IMAP_IDLE_POCHTA=10000
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
-#   RELAY_MESSAGES=2000 RELAY_SESSIONS="1 8 32" RELAY_DOMAINS=10 (relay: one smtp-sink per remote domain)
+#   RELAY_MESSAGES=2000 RELAY_SESSIONS="1 8 32" RELAY_DOMAINS=10 RELAY_FROM=loadgen@sender.test
+#     (relay: one smtp-sink per remote domain; RELAY_FROM=x@bench.test for DKIM signing by Pochta)
 #   POCHTA_BIN=DIR (use this Release output of src/Pochta instead of building it)
+#   POCHTA_SET="Section:Key=Value ..." (extra --set overrides for Pochta)
+#   PF_SMTP DC_IMAP DC_POP3 PO_SMTP PO_IMAP PO_POP3 SINK_BASE (ports; each is checked free first)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,6 +45,7 @@ POP3_MESSAGES=${POP3_MESSAGES:-1000}
 RELAY_MESSAGES=${RELAY_MESSAGES:-2000}
 RELAY_SESSIONS=${RELAY_SESSIONS:-"1 8 32"}
 RELAY_DOMAINS=${RELAY_DOMAINS:-10}
+RELAY_FROM=${RELAY_FROM:-loadgen@sender.test}   # a sender in $DOMAIN makes Pochta DKIM-sign (its domain has keys)
 REMOTE=bench-remote.test
 PASSWORD=bench
 DOMAIN=bench.test
@@ -344,6 +348,9 @@ setup_pochta() {
   for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
     set+=(--set "Outbound:TransportMap:d$k.$REMOTE=127.0.0.1:$((SINK_BASE + k))")
   done
+  # POCHTA_SET="Section:Key=Value ..." adds overrides (experiments; recorded in the log line).
+  local extra
+  for extra in ${POCHTA_SET:-}; do set+=(--set "$extra"); done
   local off
   for off in submission submissions imaps pop3s http; do set+=(--set "Listeners:$off:Enabled=false"); done
   require_free "$PO_SMTP" "$PO_IMAP" "$PO_POP3"
@@ -352,7 +359,7 @@ setup_pochta() {
   POCHTA_PID=$!
   wait_port 127.0.0.1 "$PO_SMTP" 240 && wait_port 127.0.0.1 "$PO_IMAP" 30 && wait_port 127.0.0.1 "$PO_POP3" 30 \
     || { tail -30 "$po/serve.log" >&2; return 1; }
-  log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3"
+  log "pochta pid $POCHTA_PID on 127.0.0.1:$PO_SMTP/$PO_IMAP/$PO_POP3${POCHTA_SET:+ with $POCHTA_SET}"
 }
 
 # ---------------------------------------------------------------- the benchmarks
@@ -405,7 +412,7 @@ run_side() {
     local s sinks=()
     for s in "$W"/sink/*.log; do sinks+=(--sink-log "$s"); done
     for s in $RELAY_SESSIONS; do
-      record "$name" "relay-$s" "$(loadgen relay --host 127.0.0.1 --port "$smtp" --sessions "$s" --messages "$RELAY_MESSAGES" \
+      record "$name" "relay-$s" "$(loadgen relay --host 127.0.0.1 --port "$smtp" --sessions "$s" --messages "$RELAY_MESSAGES" --from "$RELAY_FROM" \
         --size "$SMTP_SIZE" --to "r{n}@d{k}.$REMOTE" --rcpt-count 100 --domains "$RELAY_DOMAINS" "${sinks[@]}" --timeout 5m --json)"
     done
   fi

@@ -347,12 +347,78 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.Contains("ENVID=ENV+2B7", t.MailFrom, StringComparison.Ordinal);
         var bob = t.RcptLines.Single(l => l.Contains("<bob@remote.test>", StringComparison.Ordinal));
         Assert.Contains("NOTIFY=SUCCESS,DELAY", bob, StringComparison.Ordinal);
-        // Known gap: MailKit writes ORCPT itself (rfc822;<the RCPT address>, which RFC 3461 §4.2
-        // allows when none was received) and offers no hook to relay a received one unchanged.
-        Assert.Contains("ORCPT=rfc822;bob@remote.test", bob, StringComparison.Ordinal);
+        // RFC 3461 §4.2: the received ORCPT goes on unchanged, not one made from the RCPT address.
+        Assert.EndsWith(" ORCPT=rfc822;Bob+2Bold@remote.test", bob, StringComparison.Ordinal);
         var carol = t.RcptLines.Single(l => l.Contains("<carol@remote.test>", StringComparison.Ordinal));
         Assert.DoesNotContain("NOTIFY", carol, StringComparison.Ordinal); // absent stays absent
         Assert.Empty(_h.QueuedDsns());
+    }
+
+    [Theory]
+    [InlineData("rfc822;bob@remote.test", true)]
+    [InlineData("rfc822;Bob+2Bold+3Dx@remote.test", true)]
+    [InlineData("rfc822;bob+40remote.test", true)] // over-encoded ("@" as +40): still the same octets
+    [InlineData("rfc822;list+2Bsub+20name@remote.test", false)]
+    [InlineData("utf-8;b\\x{F6}b\\x{2B}x@remote.test", false)] // RFC 6533 utf-8-addr-xtext
+    [InlineData("utf-8;b\\x{F6}b@remote.test", true)]
+    public async Task A_received_orcpt_is_relayed_with_the_same_octets(string orcpt, bool smtpUtf8)
+    {
+        _server.SmtpUtf8 = smtpUtf8;
+        var entry = _h.Store.Enqueue("sender@elsewhere.test", Encoding.UTF8.GetBytes(Harness.Message), _h.Time.GetUtcNow(),
+            [new QueuedRecipient("bob@remote.test", "FAILURE", orcpt)]);
+        await _h.RunAsync(entry.Id);
+
+        var rcpt = Assert.Single(_server.Transactions.Single().RcptLines);
+        Assert.Equal("RCPT TO:<bob@remote.test> NOTIFY=FAILURE ORCPT=" + orcpt, rcpt);
+        Assert.Equal(RecipientState.Delivered, _h.Recipient(entry.Id, "bob@remote.test").State);
+    }
+
+    [Theory]
+    [InlineData(true, "utf-8;b\u00f6b\u20ac@remote.test")]
+    [InlineData(false, "utf-8;b\\x{F6}b\\x{20AC}@remote.test")]
+    public async Task A_utf8_orcpt_in_unitext_form_goes_raw_with_smtputf8_and_as_utf8_addr_xtext_without(bool smtpUtf8, string expected)
+    {
+        // RFC 6533 §3: received with SMTPUTF8 as utf-8-addr-unitext (raw UTF-8); a server
+        // without SMTPUTF8 gets the same address as utf-8-addr-xtext.
+        _server.SmtpUtf8 = smtpUtf8;
+        var entry = _h.Store.Enqueue("sender@elsewhere.test", Encoding.UTF8.GetBytes(Harness.Message), _h.Time.GetUtcNow(),
+            [new QueuedRecipient("bob@remote.test", "SUCCESS,FAILURE", "utf-8;b\u00f6b\u20ac@remote.test")]);
+        await _h.RunAsync(entry.Id);
+
+        var rcpt = Assert.Single(_server.Transactions.Single().RcptLines);
+        Assert.Equal("RCPT TO:<bob@remote.test> NOTIFY=SUCCESS,FAILURE ORCPT=" + expected, rcpt);
+    }
+
+    [Fact]
+    public async Task An_orcpt_received_without_notify_is_relayed_too_and_absent_stays_absent()
+    {
+        var entry = _h.Store.Enqueue("sender@elsewhere.test", Encoding.UTF8.GetBytes(Harness.Message), _h.Time.GetUtcNow(),
+            [new QueuedRecipient("bob@remote.test", null, "rfc822;Bob@remote.test"), new QueuedRecipient("carol@remote.test", null, null),
+             new QueuedRecipient("dave@remote.test", "FAILURE", null)]);
+        await _h.RunAsync(entry.Id);
+
+        var lines = _server.Transactions.Single().RcptLines;
+        Assert.Equal("RCPT TO:<bob@remote.test> ORCPT=rfc822;Bob@remote.test", lines[0]);
+        Assert.Equal("RCPT TO:<carol@remote.test>", lines[1]);
+
+        // Nothing received: MailKit's own ORCPT from the RCPT address (RFC 3461 §4.2 allows it).
+        Assert.Equal("RCPT TO:<dave@remote.test> NOTIFY=FAILURE ORCPT=rfc822;dave@remote.test", lines[2]);
+    }
+
+    [Fact]
+    public async Task Orcpt_is_relayed_over_starttls_and_message_lines_that_look_like_rcpt_are_left_alone()
+    {
+        _server.StartTls = true;
+        const string Body = "RCPT TO:<bob@remote.test> ORCPT=rfc822;forged@remote.test\r\n.\r\nDATA\r\n";
+        var message = Encoding.UTF8.GetBytes(Harness.Message.TrimEnd() + "\r\n" + Body);
+        var entry = _h.Store.Enqueue("sender@elsewhere.test", message, _h.Time.GetUtcNow(),
+            [new QueuedRecipient("bob@remote.test", "FAILURE", "rfc822;Bob+2Bx@remote.test")]);
+        await _h.RunAsync(entry.Id);
+
+        var t = _server.Transactions.Single();
+        Assert.True(t.Tls);
+        Assert.Equal("RCPT TO:<bob@remote.test> NOTIFY=FAILURE ORCPT=rfc822;Bob+2Bx@remote.test", t.RcptLines.Single());
+        Assert.Equal(message, t.Data);
     }
 
     [Fact]

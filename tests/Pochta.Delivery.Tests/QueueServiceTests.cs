@@ -169,4 +169,38 @@ public sealed class QueueServiceTests : IAsyncLifetime
         Assert.Equal(2, _fast.MaxConcurrentConnections);
         Assert.Equal([3, 3], _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray());
     }
+
+    [Fact]
+    public async Task A_scan_that_read_the_queue_before_a_worker_finished_does_not_send_its_recipient_again()
+    {
+        // bob (fast) and carol (slow, held) share one entry, so it stays queued after bob's delivery.
+        _fast.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entry = _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test", "carol@slow.test");
+        await StartAsync();
+        await WaitUntilAsync(() => _fast.Connections == 1 && _slow.Connections == 1, "both workers connected");
+
+        // The next scan takes its snapshot (bob still queued, in flight) and is held there while
+        // bob's worker delivers, records and ends.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var snapshotTaken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _h.Store.AfterDueSnapshot = async () =>
+        {
+            _h.Store.AfterDueSnapshot = null;
+            snapshotTaken.TrySetResult();
+            await held.Task;
+        };
+        _h.Signal.Notify();
+        await snapshotTaken.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        _fast.Gate.SetResult();
+        await WaitUntilAsync(() => _h.Recipient(entry.Id, "bob@fast.test").State == RecipientState.Delivered, "bob delivered");
+        await Task.Delay(200); // bob's worker ends (in-flight mark removed)
+        held.SetResult();
+
+        await Task.Delay(500);
+        Assert.Single(_fast.Delivered); // the stale snapshot did not dispatch bob a second time
+        _slow.Gate.SetResult();
+        await WaitUntilAsync(() => _h.Store.Entry(entry.Id) is null, "carol delivered");
+        Assert.Single(_fast.Delivered);
+    }
 }

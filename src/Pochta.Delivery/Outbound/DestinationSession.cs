@@ -196,10 +196,22 @@ internal sealed class DestinationSession(
                 await socket.ConnectAsync(new IPEndPoint(address, host.Port), linked.Token).ConfigureAwait(false);
             }
 
-            // MailKit owns the socket from here; the host name is used for SNI and certificate checks.
-            var owned = socket;
+            // TLS (implicit, or STARTTLS when wanted and offered) is ours, so that MailKit's
+            // commands pass through SmtpCommandRewriteStream in the clear (ORCPT, see
+            // OutboundSmtpClient.RewriteCommand); the host name is used for SNI and certificate checks.
+            var transport = new NetworkStream(socket, ownsSocket: true);
             socket = null;
-            await client.ConnectAsync(owned, host.Name, host.Port, secure, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var (stream, tls) = await OutboundConnector.EstablishAsync(transport, host.Name, heloName, secure, client, options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                client.Tls = tls;
+                await client.ConnectAsync(stream, host.Name, host.Port, SecureSocketOptions.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
 
             if (destination.Kind == RouteKind.SmartHost && options.SmartHost is { UserName: { Length: > 0 } user } relay)
             {
@@ -208,7 +220,7 @@ internal sealed class DestinationSession(
 
             _client = client;
             _clientHost = host.Name;
-            logger.LogDebug("Connected to {Host} ({EndPoint}) for {Destination}; TLS {Tls}", host.Name, endPoint, destination.Key, client.IsSecure);
+            logger.LogDebug("Connected to {Host} ({EndPoint}) for {Destination}; TLS {Tls}", host.Name, endPoint, destination.Key, client.Tls);
             return true;
         }
         catch (SslHandshakeException) when (host.Tls == TlsPolicy.Opportunistic && secure != SecureSocketOptions.None && options.PlaintextAfterTlsFailure)

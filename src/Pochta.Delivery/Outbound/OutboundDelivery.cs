@@ -85,24 +85,36 @@ public sealed class OutboundDelivery(
         var session = new DestinationSession(route.Hosts, destination, dns, store, signer, _options, HostName, timeProvider, logger, _connections.Take(destination.Key));
         await using (session.ConfigureAwait(false))
         {
-            foreach (var item in items)
+            // The outcome of message n is committed (an fsync) while message n+1 is being sent;
+            // outcomes are still committed in order, and all of them before the run ends. The
+            // duplicate window stays the one documented above (remote 250 → our commit).
+            var finishing = Task.CompletedTask;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                IReadOnlyList<RecipientAttempt> attempts;
-                try
+                foreach (var item in items)
                 {
-                    attempts = await session.SendAsync(item, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // A local fault with this message (its blob missing, unparsable): the
-                    // recipients are deferred on the normal schedule rather than left due (which
-                    // would retry them in a tight loop), and the other messages still go.
-                    logger.LogError(ex, "Queue {QueueId}: local error while sending", item.Entry.Id);
-                    attempts = item.Recipients.Select(r => new RecipientAttempt(r, AttemptResult.Temporary, "451 4.3.0 Local error while sending the message", null, false)).ToList();
-                }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    IReadOnlyList<RecipientAttempt> attempts;
+                    try
+                    {
+                        attempts = await session.SendAsync(item, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // A local fault with this message (its blob missing, unparsable): the
+                        // recipients are deferred on the normal schedule rather than left due (which
+                        // would retry them in a tight loop), and the other messages still go.
+                        logger.LogError(ex, "Queue {QueueId}: local error while sending", item.Entry.Id);
+                        attempts = item.Recipients.Select(r => new RecipientAttempt(r, AttemptResult.Temporary, "451 4.3.0 Local error while sending the message", null, false)).ToList();
+                    }
 
-                await FinishAsync(item, attempts).ConfigureAwait(false);
+                    await finishing.ConfigureAwait(false);
+                    finishing = FinishAsync(item, attempts);
+                }
+            }
+            finally
+            {
+                await finishing.ConfigureAwait(false);
             }
 
             // Kept open for the next run to this destination, or closed now.

@@ -33,9 +33,11 @@ public sealed class OutboundOptions
     [Range(1, 10_000)]
     public int MaxConnections { get; set; } = 50;
 
-    /// <summary>Simultaneous connections to one destination (domain or relay).</summary>
+    /// <summary>Simultaneous connections to one destination (domain or relay). 5 is where
+    /// Postfix starts (<c>initial_destination_concurrency</c>; it grows to 20); at 2 the relay
+    /// benchmark delivered 0.7× of what 5 did (docs/benchmarks.md).</summary>
     [Range(1, 1_000)]
-    public int MaxConnectionsPerDestination { get; set; } = 2;
+    public int MaxConnectionsPerDestination { get; set; } = 5;
 
     /// <summary>Messages sent over one connection before it is closed.</summary>
     [Range(1, 100_000)]

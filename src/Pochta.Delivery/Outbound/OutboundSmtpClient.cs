@@ -89,6 +89,88 @@ internal sealed class OutboundSmtpClient : SmtpClient
         return result;
     }
 
+    /// <summary>True when the session runs over TLS (set by the connector, which does the
+    /// handshake itself; MailKit's own IsSecure only knows about TLS it negotiated).</summary>
+    public bool Tls { get; set; }
+
+    /// <summary>
+    /// RFC 3461 §4.2: "the ORCPT parameter ... MUST be relayed unchanged" when one was
+    /// received. MailKit builds RCPT itself and writes ORCPT as <c>rfc822;</c> + the RCPT
+    /// address (only with NOTIFY); <see cref="SmtpCommandRewriteStream"/> hands us each
+    /// command line and this puts the stored ORCPT (kept as received, <c>addr-type;xtext</c>)
+    /// in its place, or adds it when MailKit wrote none (no NOTIFY received), for servers that
+    /// offer DSN. RFC 6533 §3: a <c>utf-8</c> value in unitext form (raw UTF-8, received with
+    /// SMTPUTF8) goes as utf-8-addr-xtext (<c>\x{HEX}</c>) to a server without SMTPUTF8.
+    /// Every other command passes unchanged.
+    /// </summary>
+    internal string RewriteCommand(string line)
+    {
+        const string Prefix = "RCPT TO:<";
+        if (!Capabilities.HasFlag(SmtpCapabilities.Dsn) || !line.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return line;
+        }
+
+        var close = line.IndexOf('>', Prefix.Length);
+        if (close < 0 || !_recipients.TryGetValue(line[Prefix.Length..close], out var r) || r.OriginalRecipient is not { } orcpt)
+        {
+            return line;
+        }
+
+        var semi = orcpt.IndexOf(';', StringComparison.Ordinal);
+        if (semi <= 0)
+        {
+            return line;
+        }
+
+        if (string.Equals(orcpt[..semi], "utf-8", StringComparison.OrdinalIgnoreCase) && !Capabilities.HasFlag(SmtpCapabilities.UTF8) && !System.Text.Ascii.IsValid(orcpt))
+        {
+            orcpt = orcpt[..(semi + 1)] + ToUtf8AddrXtext(orcpt[(semi + 1)..]);
+        }
+
+        var parameters = line[(close + 1)..];
+        var at = parameters.IndexOf(" ORCPT=", StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+        {
+            return line + " ORCPT=" + orcpt;
+        }
+
+        var end = parameters.IndexOf(' ', at + 1);
+        return line[..(close + 1)] + parameters[..at] + " ORCPT=" + orcpt + (end < 0 ? "" : parameters[end..]);
+    }
+
+    /// <summary>RFC 6533 §3: every non-ASCII character (and backslash, "+", "=", controls) of a
+    /// utf-8 address becomes <c>\x{HEX}</c> (EmbeddedUnicodeChar); the rest stays (QCHAR). An
+    /// <c>\x{</c> already there is kept.</summary>
+    internal static string ToUtf8AddrXtext(string value)
+    {
+        var builder = new System.Text.StringBuilder(value.Length + 8);
+        for (var i = 0; i < value.Length; i++)
+        {
+            int c = value[i];
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                c = char.ConvertToUtf32(value[i], value[i + 1]);
+                i++;
+            }
+
+            if (c == '\\' && i + 2 < value.Length && value[i + 1] == 'x' && value[i + 2] == '{')
+            {
+                builder.Append('\\');
+            }
+            else if (c is < 0x21 or > 0x7e or '+' or '=' or '\\')
+            {
+                builder.Append("\\x{").Append(c.ToString("X", System.Globalization.CultureInfo.InvariantCulture)).Append('}');
+            }
+            else
+            {
+                builder.Append((char)c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
     /// <summary>Never re-encodes: DestinationSession converts a message for a 7-bit server
     /// (RFC 6152 §3) itself, before DKIM signing, so the signature covers the bytes sent.</summary>
     protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)

@@ -45,6 +45,10 @@ public sealed class FakeMailStore : IMailStore
 
     public int RecordCalls => Volatile.Read(ref _recordCalls);
 
+    /// <summary>Awaited by GetDueAsync after it has taken its snapshot (a scan held between
+    /// reading the queue and dispatching).</summary>
+    public Func<Task>? AfterDueSnapshot { get; set; }
+
     /// <summary>Makes CommitAsync throw (a store fault while committing a DSN).</summary>
     public bool FailCommits { get; set; }
 
@@ -203,10 +207,18 @@ public sealed class FakeMailStore : IMailStore
 
         public Task<QueueEntryInfo?> GetAsync(long queueId, CancellationToken cancellationToken) => Task.FromResult(owner.Entry(queueId));
 
-        public Task<IReadOnlyList<QueueEntryInfo>> GetDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<QueueEntryInfo>>(owner.Entries()
+        public async Task<IReadOnlyList<QueueEntryInfo>> GetDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+        {
+            var due = owner.Entries()
                 .Where(e => e.Recipients.Any(r => Pending(r) && (r.NextAttemptAt is null || r.NextAttemptAt <= now)))
-                .Take(limit).ToList());
+                .Take(limit).ToList();
+            if (owner.AfterDueSnapshot is { } hook)
+            {
+                await hook();
+            }
+
+            return due;
+        }
 
         public Task<DateTimeOffset?> GetNextDueAsync(CancellationToken cancellationToken) =>
             Task.FromResult(owner.Entries().SelectMany(e => e.Recipients).Where(Pending)
