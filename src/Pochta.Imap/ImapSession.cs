@@ -288,6 +288,11 @@ internal sealed partial class ImapSession : IAsyncDisposable
                     await AutologoutAsync(cancellationToken);
                     return null;
                 }
+                catch (OperationCanceledException)
+                {
+                    await ByeOnShutdownAsync();
+                    throw new SessionEndedException();
+                }
             }
 
             var buffer = read.Buffer;
@@ -389,6 +394,28 @@ internal sealed partial class ImapSession : IAsyncDisposable
         {
             await AutologoutAsync(cancellationToken);
             throw new SessionEndedException();
+        }
+        catch (OperationCanceledException)
+        {
+            await ByeOnShutdownAsync();
+            throw new SessionEndedException();
+        }
+    }
+
+    /// <summary>RFC 9051 §7.1.5: the server is stopping (or the connection closed). Called only
+    /// while waiting for the client, when every response so far is complete and flushed, so the
+    /// BYE never lands inside another response. Bounded: a client that does not read is dropped.</summary>
+    public async Task ByeOnShutdownAsync()
+    {
+        try
+        {
+            Writer.UntaggedStatus(ImapStatus.Bye, null, "Server shutting down");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), Services.Time);
+            await _output.FlushAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is already gone or the client does not read: nothing more to do.
         }
     }
 
