@@ -36,6 +36,8 @@ internal sealed partial class ImapSession : IAsyncDisposable
     private PipeWriter _output;
     private IDisposable? _subscription;
     private CompressedTransport? _compressed;
+    private int _selecting;
+    private int _selectingChanged;
 
     public ImapSession(MailConnection connection, ImapServices services)
     {
@@ -493,12 +495,24 @@ internal sealed partial class ImapSession : IAsyncDisposable
         State = SessionStates.NotAuthenticated;
     }
 
+    /// <summary>SELECT/EXAMINE is about to read the mailbox's state: a change committed in the
+    /// account from now until <see cref="SetSelected"/> is not lost (the new view syncs at once).</summary>
+    public void BeginSelect()
+    {
+        Interlocked.Exchange(ref _selectingChanged, 0);
+        Interlocked.Exchange(ref _selecting, 1);
+    }
+
     public void SetSelected(SelectedMailbox mailbox)
     {
         Selected?.Dispose();
         Selected = mailbox;
         SavedSearch = [];
         State = SessionStates.Selected;
+        if (Interlocked.Exchange(ref _selecting, 0) != 0 && Interlocked.Exchange(ref _selectingChanged, 0) != 0)
+        {
+            mailbox.Signal();
+        }
     }
 
     public void Deselect()
@@ -519,6 +533,11 @@ internal sealed partial class ImapSession : IAsyncDisposable
         if (selected is not null && selected.Info.Id == change.MailboxId)
         {
             selected.Signal();
+        }
+
+        if (Volatile.Read(ref _selecting) != 0)
+        {
+            Interlocked.Exchange(ref _selectingChanged, 1);
         }
     }
 
