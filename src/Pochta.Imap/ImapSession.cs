@@ -36,6 +36,8 @@ internal sealed partial class ImapSession : IAsyncDisposable
     private PipeWriter _output;
     private IDisposable? _subscription;
     private CompressedTransport? _compressed;
+    private int _selecting;
+    private int _selectingChanged;
 
     public ImapSession(MailConnection connection, ImapServices services)
     {
@@ -288,6 +290,11 @@ internal sealed partial class ImapSession : IAsyncDisposable
                     await AutologoutAsync(cancellationToken);
                     return null;
                 }
+                catch (OperationCanceledException)
+                {
+                    await ByeOnShutdownAsync();
+                    throw new SessionEndedException();
+                }
             }
 
             var buffer = read.Buffer;
@@ -390,6 +397,28 @@ internal sealed partial class ImapSession : IAsyncDisposable
             await AutologoutAsync(cancellationToken);
             throw new SessionEndedException();
         }
+        catch (OperationCanceledException)
+        {
+            await ByeOnShutdownAsync();
+            throw new SessionEndedException();
+        }
+    }
+
+    /// <summary>RFC 9051 §7.1.5: the server is stopping (or the connection closed). Called only
+    /// while waiting for the client, when every response so far is complete and flushed, so the
+    /// BYE never lands inside another response. Bounded: a client that does not read is dropped.</summary>
+    public async Task ByeOnShutdownAsync()
+    {
+        try
+        {
+            Writer.UntaggedStatus(ImapStatus.Bye, null, "Server shutting down");
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), Services.Time);
+            await _output.FlushAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is already gone or the client does not read: nothing more to do.
+        }
     }
 
     public PipeReader Input => _input;
@@ -466,12 +495,24 @@ internal sealed partial class ImapSession : IAsyncDisposable
         State = SessionStates.NotAuthenticated;
     }
 
+    /// <summary>SELECT/EXAMINE is about to read the mailbox's state: a change committed in the
+    /// account from now until <see cref="SetSelected"/> is not lost (the new view syncs at once).</summary>
+    public void BeginSelect()
+    {
+        Interlocked.Exchange(ref _selectingChanged, 0);
+        Interlocked.Exchange(ref _selecting, 1);
+    }
+
     public void SetSelected(SelectedMailbox mailbox)
     {
         Selected?.Dispose();
         Selected = mailbox;
         SavedSearch = [];
         State = SessionStates.Selected;
+        if (Interlocked.Exchange(ref _selecting, 0) != 0 && Interlocked.Exchange(ref _selectingChanged, 0) != 0)
+        {
+            mailbox.Signal();
+        }
     }
 
     public void Deselect()
@@ -492,6 +533,11 @@ internal sealed partial class ImapSession : IAsyncDisposable
         if (selected is not null && selected.Info.Id == change.MailboxId)
         {
             selected.Signal();
+        }
+
+        if (Volatile.Read(ref _selecting) != 0)
+        {
+            Interlocked.Exchange(ref _selectingChanged, 1);
         }
     }
 

@@ -219,55 +219,35 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
         ArgumentNullException.ThrowIfNull(keywords);
         var json = Rows.JsonIds(uids);
         _ = Rows.StoreKeywords(keywords);
+
+        // A STORE that changes nothing (every flag already as asked, or skipped by UNCHANGEDSINCE)
+        // is answered from a read snapshot: there is nothing to commit, so no write transaction
+        // and no fsync wait. The snapshot is committed state, so the answer is what the write
+        // would have returned at that moment.
+        var unchanged = store.Read(db => db.Snapshot(db =>
+        {
+            var plan = PlanStore(db, mailboxId, json, operation, flags, keywords, unchangedSince);
+            return plan.Changes.Count == 0 ? plan.Result(plan.Mailbox.HighestModSeq) : null;
+        }));
+        if (unchanged is not null)
+        {
+            return Task.FromResult(unchanged);
+        }
+
         return store.WriteAsync(ctx =>
         {
-            var mailbox = Rows.RequireMailbox(ctx.Db, mailboxId);
-            List<MessageEntry> entries;
-            using (var r = ctx.Db.Query(
-                $"SELECT {Rows.EntryColumns} FROM {Rows.EntryFrom} WHERE mm.mailbox_id = $m AND mm.uid IN (SELECT value FROM json_each($u)) ORDER BY mm.uid",
-                ("$m", mailboxId),
-                ("$u", json)))
+            var plan = PlanStore(ctx.Db, mailboxId, json, operation, flags, keywords, unchangedSince);
+            var mailbox = plan.Mailbox;
+            if (plan.Changes.Count == 0)
             {
-                entries = Rows.Entries(r);
+                return plan.Result(mailbox.HighestModSeq);
             }
 
-            var updated = new List<MessageEntry>(entries.Count);
-            var conflicts = new List<uint>();
-            var modSeq = mailbox.HighestModSeq;
-            foreach (var entry in entries)
+            // RFC 7162 §3.1: one new modseq for the entries that really change.
+            var modSeq = mailbox.HighestModSeq + 1;
+            foreach (var (index, newFlags, newKeywords) in plan.Changes)
             {
-                // RFC 7162 §3.1.3: a message whose mod-sequence exceeds UNCHANGEDSINCE is not
-                // changed and is reported in the MODIFIED response code.
-                if (unchangedSince is { } limit && entry.ModSeq > limit)
-                {
-                    conflicts.Add(entry.Uid);
-                    continue;
-                }
-
-                var newFlags = operation switch
-                {
-                    FlagOperation.Replace => flags,
-                    FlagOperation.Add => entry.Flags | flags,
-                    _ => entry.Flags & ~flags,
-                };
-                var newKeywords = operation switch
-                {
-                    FlagOperation.Replace => Rows.StoreKeywords(keywords),
-                    FlagOperation.Add => Rows.StoreKeywords(entry.Keywords.Concat(keywords)),
-                    _ => Rows.StoreKeywords(entry.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase))),
-                };
-                if (newFlags == entry.Flags && SameKeywords(newKeywords, entry.Keywords))
-                {
-                    // Unchanged: keeps its modseq (RFC 7162 §3.1: only real changes bump it).
-                    updated.Add(entry);
-                    continue;
-                }
-
-                if (modSeq == mailbox.HighestModSeq)
-                {
-                    modSeq = mailbox.HighestModSeq + 1;
-                }
-
+                var entry = plan.Updated[index];
                 ctx.Db.Exec(
                     "UPDATE mailbox_messages SET flags = $f, keywords = $k, modseq = $s WHERE mailbox_id = $m AND uid = $u",
                     ("$f", (int)newFlags),
@@ -275,17 +255,69 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
                     ("$s", (long)modSeq),
                     ("$m", mailboxId),
                     ("$u", (long)entry.Uid));
-                updated.Add(entry with { Flags = newFlags, Keywords = Rows.Keywords(newKeywords), ModSeq = modSeq });
+                plan.Updated[index] = entry with { Flags = newFlags, Keywords = Rows.Keywords(newKeywords), ModSeq = modSeq };
             }
 
-            if (modSeq != mailbox.HighestModSeq)
-            {
-                ctx.Db.Exec("UPDATE mailboxes SET highest_modseq = $s WHERE id = $m", ("$s", (long)modSeq), ("$m", mailboxId));
-                ctx.Publish(mailbox.AccountId, mailboxId, MailboxChangeKind.FlagsChanged, modSeq);
-            }
-
-            return new StoreFlagsResult(modSeq, updated, conflicts);
+            ctx.Db.Exec("UPDATE mailboxes SET highest_modseq = $s WHERE id = $m", ("$s", (long)modSeq), ("$m", mailboxId));
+            ctx.Publish(mailbox.AccountId, mailboxId, MailboxChangeKind.FlagsChanged, modSeq);
+            return plan.Result(modSeq);
         }, cancellationToken);
+    }
+
+    /// <summary>What a STORE would do on the connection's current state (a read snapshot, or the
+    /// writer's transaction): the entries (unchanged ones as they are), the UNCHANGEDSINCE
+    /// conflicts, and the changes to write.</summary>
+    private static StorePlan PlanStore(Db db, long mailboxId, string json, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, ulong? unchangedSince)
+    {
+        var mailbox = Rows.RequireMailbox(db, mailboxId);
+        List<MessageEntry> entries;
+        using (var r = db.Query(
+            $"SELECT {Rows.EntryColumns} FROM {Rows.EntryFrom} WHERE mm.mailbox_id = $m AND mm.uid IN (SELECT value FROM json_each($u)) ORDER BY mm.uid",
+            ("$m", mailboxId),
+            ("$u", json)))
+        {
+            entries = Rows.Entries(r);
+        }
+
+        var plan = new StorePlan(mailbox, new List<MessageEntry>(entries.Count), [], []);
+        foreach (var entry in entries)
+        {
+            // RFC 7162 §3.1.3: a message whose mod-sequence exceeds UNCHANGEDSINCE is not
+            // changed and is reported in the MODIFIED response code.
+            if (unchangedSince is { } limit && entry.ModSeq > limit)
+            {
+                plan.Conflicts.Add(entry.Uid);
+                continue;
+            }
+
+            var newFlags = operation switch
+            {
+                FlagOperation.Replace => flags,
+                FlagOperation.Add => entry.Flags | flags,
+                _ => entry.Flags & ~flags,
+            };
+            var newKeywords = operation switch
+            {
+                FlagOperation.Replace => Rows.StoreKeywords(keywords),
+                FlagOperation.Add => Rows.StoreKeywords(entry.Keywords.Concat(keywords)),
+                _ => Rows.StoreKeywords(entry.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase))),
+            };
+
+            // Unchanged entries keep their modseq (RFC 7162 §3.1: only real changes bump it).
+            if (newFlags != entry.Flags || !SameKeywords(newKeywords, entry.Keywords))
+            {
+                plan.Changes.Add((plan.Updated.Count, newFlags, newKeywords));
+            }
+
+            plan.Updated.Add(entry);
+        }
+
+        return plan;
+    }
+
+    private sealed record StorePlan(MailboxInfo Mailbox, List<MessageEntry> Updated, List<uint> Conflicts, List<(int Index, MessageFlags Flags, string Keywords)> Changes)
+    {
+        public StoreFlagsResult Result(ulong highestModSeq) => new(highestModSeq, Updated, Conflicts);
     }
 
     public Task<ExpungeResult> ExpungeAsync(long mailboxId, IReadOnlyList<uint>? uids, CancellationToken cancellationToken)

@@ -46,6 +46,12 @@ internal sealed class IdleHandler : CommandHandler<IdleCommand>
                 session.EndLogout();
                 return CommandResult.AlreadySent;
             }
+            catch (OperationCanceledException)
+            {
+                // Server shutdown while idling: every update so far is flushed (RFC 9051 §7.1.5).
+                await session.ByeOnShutdownAsync();
+                throw new SessionEndedException();
+            }
 
             var line = session.TryTakeLine(read, out var status);
             if (status == Protocol.ReadStatus.Fatal || (line is null && (read.IsCompleted || read.IsCanceled)))

@@ -24,6 +24,8 @@ internal sealed class SelectHandler : CommandHandler<SelectCommand>
             session.Writer.UntaggedStatus(ImapStatus.Ok, "CLOSED", "Previous mailbox closed");
         }
 
+        // A change committed while the state is read below signals the new view.
+        session.BeginSelect();
         var store = session.Store.Mailboxes;
         var info = await store.FindMailboxAsync(session.AccountId, MailboxNames.Normalize(command.Mailbox), cancellationToken);
         if (info is null)

@@ -153,6 +153,9 @@ internal sealed class ImapTestClient(PipeWriter output, PipeReader input, Task r
 
     public string? Greeting { get; set; }
 
+    /// <summary>Cancels the session's token, as the host does when the server stops.</summary>
+    public Task StopServerAsync() => cts.CancelAsync();
+
     public Task Run { get; } = run;
 
     public async Task SendAsync(string text)
