@@ -60,6 +60,22 @@ internal static class ImapQuota
         w.Close().EndLine();
     }
 
+    /// <summary>RFC 9208 §4.2 STATUS DELETED-STORAGE: the STORAGE units (1024 octets) an EXPUNGE of
+    /// the mailbox would free: the \Deleted messages' sizes, rounded up like usage.</summary>
+    public static async Task<long> DeletedStorageAsync(ImapSession session, long mailboxId, CancellationToken cancellationToken)
+    {
+        var octets = 0L;
+        foreach (var entry in await session.Store.Mailboxes.ListMessagesAsync(mailboxId, cancellationToken))
+        {
+            if ((entry.Flags & Core.MessageFlags.Deleted) != 0)
+            {
+                octets += entry.Size;
+            }
+        }
+
+        return (octets + 1023) / 1024;
+    }
+
     public static async Task<QuotaUsage?> GetLimitedUsageAsync(ImapSession session, CancellationToken cancellationToken) =>
         await session.Store.Directory.GetQuotaUsageAsync(session.AccountId, cancellationToken) is { HasLimit: true } usage ? usage : null;
 }
