@@ -33,6 +33,75 @@ public sealed class Pop3MultilineEncoder
     /// <summary>Encodes <paramref name="data"/> into <paramref name="output"/>.</summary>
     public void Write(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
     {
+        if (data.IsEmpty || IsComplete)
+        {
+            return;
+        }
+
+        if (_bodyLines is null)
+        {
+            WriteWhole(data, output);
+        }
+        else
+        {
+            WriteTop(data, output);
+        }
+    }
+
+    /// <summary>
+    /// RETR: copies runs of bytes that need no change in bulk and breaks a run only where a byte
+    /// must be added: a "." before a line that starts with "." (RFC 1939 §3), a CR before a bare LF.
+    /// </summary>
+    private void WriteWhole(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        var runStart = 0;
+        if (_atLineStart && data[0] == (byte)'.')
+        {
+            Put(output, "."u8);
+        }
+
+        var i = 0;
+        while (true)
+        {
+            var lf = data[i..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                break;
+            }
+
+            var p = i + lf;
+            var crBeforeLf = p > 0 ? data[p - 1] == (byte)'\r' : _lastWasCr;
+            if (!crBeforeLf)
+            {
+                // A bare LF of the stored message goes out as CRLF.
+                Put(output, data[runStart..p]);
+                Put(output, "\r\n"u8);
+                runStart = p + 1;
+            }
+
+            i = p + 1;
+            if (i == data.Length)
+            {
+                break;
+            }
+
+            if (data[i] == (byte)'.')
+            {
+                Put(output, data[runStart..i]);
+                Put(output, "."u8);
+                runStart = i;
+            }
+        }
+
+        Put(output, data[runStart..]);
+        var last = data[^1];
+        _atLineStart = last == (byte)'\n';
+        _lastWasCr = last == (byte)'\r';
+    }
+
+    /// <summary>TOP: line by line, counting the header and the body lines.</summary>
+    private void WriteTop(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
         while (!data.IsEmpty && !IsComplete)
         {
             if (_atLineStart)
@@ -105,15 +174,16 @@ public sealed class Pop3MultilineEncoder
         IsComplete = _remainingBodyLines <= 0;
     }
 
+    /// <summary>Copies into the writer's buffers as they come, so a long run needs no buffer of its size.</summary>
     private static void Put(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IsEmpty)
+        while (!bytes.IsEmpty)
         {
-            return;
+            var span = output.GetSpan();
+            var n = Math.Min(span.Length, bytes.Length);
+            bytes[..n].CopyTo(span);
+            output.Advance(n);
+            bytes = bytes[n..];
         }
-
-        var span = output.GetSpan(bytes.Length);
-        bytes.CopyTo(span);
-        output.Advance(bytes.Length);
     }
 }

@@ -37,11 +37,17 @@ internal sealed record Pop3Services(
 internal sealed partial class Pop3Session : IDisposable
 {
     private const int ChunkSize = 64 * 1024;
+    private const int TopChunkSize = 8 * 1024;
+
+    /// <summary>Message bytes written before a multi-line response flushes mid-message.</summary>
+    private const int FlushThreshold = 256 * 1024;
     private readonly Pop3CommandReader _reader;
     private readonly HashSet<uint> _pendingSeen = [];
     private int _authFailures;
     private int _badCommands;
     private bool _timedOut;
+    private CancellationTokenSource? _idle;
+    private CancellationTokenSource? _idleLinked;
 
     public Pop3Session(MailConnection connection, Pop3Services services)
     {
@@ -125,7 +131,12 @@ internal sealed partial class Pop3Session : IDisposable
         }
     }
 
-    public void Dispose() => Maildrop?.Dispose();
+    public void Dispose()
+    {
+        Maildrop?.Dispose();
+        _idleLinked?.Dispose();
+        _idle?.Dispose();
+    }
 
     private async Task DispatchAsync(Pop3ReadResult read, CancellationToken cancellationToken)
     {
@@ -227,8 +238,8 @@ internal sealed partial class Pop3Session : IDisposable
         }
     }
 
-    /// <summary>Takes what is buffered; when nothing is, flushes the answers so far (and commits
-    /// \Seen marks of the batch), then waits for input under the idle timer.</summary>
+    /// <summary>Takes what is buffered; when nothing is, flushes the answers so far (RFC 2449
+    /// §6.6: one write per pipelined batch), then waits for input under the idle timer.</summary>
     private async ValueTask<ReadResult?> ReadInputAsync(CancellationToken cancellationToken)
     {
         if (Input.TryRead(out var buffered))
@@ -247,18 +258,26 @@ internal sealed partial class Pop3Session : IDisposable
             return null;
         }
 
-        await CommitPendingSeenAsync(cancellationToken);
-        using var idle = new CancellationTokenSource(Services.Options.IdleTimeout, Services.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
+        // One timer and one linked token per session, re-armed per wait (not two new sources per command).
+        _idle ??= new CancellationTokenSource(Timeout.InfiniteTimeSpan, Services.Time);
+        _idleLinked ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _idle.Token);
+        _idle.CancelAfter(Services.Options.IdleTimeout);
         try
         {
-            var read = await Input.ReadAsync(linked.Token);
+            var read = await Input.ReadAsync(_idleLinked.Token);
             return read.IsCanceled ? null : read;
         }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (_idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _timedOut = true;
             return null;
+        }
+        finally
+        {
+            if (!_idle.IsCancellationRequested)
+            {
+                _idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
         }
     }
 
@@ -369,7 +388,8 @@ internal sealed partial class Pop3Session : IDisposable
         Err(Pop3ResponseCode.Auth, "Authentication failed"u8);
     }
 
-    /// <summary>RETR retrieved the message: \Seen is committed with the batch (see <see cref="ReadInputAsync"/>).</summary>
+    /// <summary>RETR retrieved the message: \Seen is committed in UPDATE, or when the session ends
+    /// without it (see <see cref="CommitPendingSeenAsync"/>), never one write per command.</summary>
     public void MarkRetrieved(int number)
     {
         var entry = Maildrop![number];
@@ -379,49 +399,76 @@ internal sealed partial class Pop3Session : IDisposable
         }
     }
 
-    /// <summary>Commits pending \Seen marks in one StoreFlagsAsync call (one transaction per batch).</summary>
+    /// <summary>Commits the pending \Seen marks (a session that ends without UPDATE: dropped,
+    /// timed out, server stopping) in one StoreFlagsAsync call.</summary>
     public async Task CommitPendingSeenAsync(CancellationToken cancellationToken)
+    {
+        if (TakePendingSeen() is { } seen)
+        {
+            await StoreSeenAsync(seen, cancellationToken);
+        }
+    }
+
+    private uint[]? TakePendingSeen(Maildrop? except = null)
     {
         if (_pendingSeen.Count == 0 || Maildrop is null)
         {
-            return;
+            return null;
+        }
+
+        if (except is not null)
+        {
+            _pendingSeen.ExceptWith(except.DeletedUids());
         }
 
         var uids = _pendingSeen.Order().ToArray();
         _pendingSeen.Clear();
+        return uids.Length == 0 ? null : uids;
+    }
+
+    private async Task StoreSeenAsync(uint[] uids, CancellationToken cancellationToken)
+    {
         try
         {
-            await Services.Store.Mailboxes.StoreFlagsAsync(Maildrop.Mailbox.Id, uids, FlagOperation.Add, MessageFlags.Seen, [], null, cancellationToken);
+            await Services.Store.Mailboxes.StoreFlagsAsync(Maildrop!.Mailbox.Id, uids, FlagOperation.Add, MessageFlags.Seen, [], null, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // \Seen only feeds the retention rule; a failure must not fail the session.
-            LogSeenFailed(Services.Logger, e, Maildrop.Mailbox.Id);
+            LogSeenFailed(Services.Logger, e, Maildrop!.Mailbox.Id);
         }
     }
 
-    /// <summary>RFC 1939 §6 UPDATE: expunge the marked messages, then answer.</summary>
+    /// <summary>
+    /// RFC 1939 §6 UPDATE: expunge the marked messages, then answer. The \Seen marks of the
+    /// retrieved messages that stay are queued at the same moment, so both usually share one
+    /// group commit; +OK is written only after the expunge is committed (fsynced).
+    /// </summary>
     public async Task EnterUpdateAsync(CancellationToken cancellationToken)
     {
         State = Pop3State.Update;
         var maildrop = Maildrop!;
         var uids = maildrop.DeletedUids();
-        await CommitPendingSeenAsync(cancellationToken);
-        if (uids.Count > 0)
+        var seen = TakePendingSeen(except: maildrop) is { } marks ? StoreSeenAsync(marks, cancellationToken) : Task.CompletedTask;
+        try
         {
-            try
+            if (uids.Count > 0)
             {
-                await Services.Store.Mailboxes.ExpungeAsync(maildrop.Mailbox.Id, uids, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogExpungeFailed(Services.Logger, e, maildrop.Mailbox.Id);
-                Err(Pop3ResponseCode.SysTemp, "Some deleted messages were not removed"u8);
-                CloseRequested = true;
-                return;
+                await (Services.Store.Messages is IBulkExpunge bulk
+                    ? bulk.ExpungeManyAsync(maildrop.Mailbox.Id, uids, cancellationToken)
+                    : Services.Store.Mailboxes.ExpungeAsync(maildrop.Mailbox.Id, uids, cancellationToken));
             }
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogExpungeFailed(Services.Logger, e, maildrop.Mailbox.Id);
+            await seen;
+            Err(Pop3ResponseCode.SysTemp, "Some deleted messages were not removed"u8);
+            CloseRequested = true;
+            return;
+        }
 
+        await seen;
         Pop3ResponseWriter.Ok(Output, maildrop.LiveCount == 0
             ? "Pochta POP3 server signing off (maildrop empty)"
             : $"Pochta POP3 server signing off ({maildrop.LiveCount} message{(maildrop.LiveCount == 1 ? "" : "s")} left)");
@@ -430,7 +477,9 @@ internal sealed partial class Pop3Session : IDisposable
 
     /// <summary>
     /// Streams a stored message as a multi-line response (RETR, TOP): the status line, the message
-    /// read in chunks through <see cref="Pop3MultilineEncoder"/>, flushing each chunk, then ".".
+    /// read in bounded chunks through <see cref="Pop3MultilineEncoder"/>, then ".". The output is
+    /// flushed only when <see cref="FlushThreshold"/> bytes are pending (the pipe's back-pressure
+    /// bounds memory); the end of the response goes out with the batch (<see cref="ReadInputAsync"/>).
     /// Returns false when the message is gone (nothing was written then).
     /// </summary>
     public async Task<bool> StreamMessageAsync(MessageEntry entry, ReadOnlyMemory<byte> okText, int? topLines, CancellationToken cancellationToken)
@@ -449,23 +498,32 @@ internal sealed partial class Pop3Session : IDisposable
         {
             Ok(okText.Span);
             var encoder = new Pop3MultilineEncoder(topLines);
-            var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+
+            // TOP usually needs only the first bytes; RETR reads the whole message.
+            var chunk = topLines is null ? ChunkSize : TopChunkSize;
+            var buffer = ArrayPool<byte>.Shared.Rent(chunk);
             try
             {
+                long pending = 0;
                 while (!encoder.IsComplete)
                 {
-                    var n = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken);
+                    var n = await stream.ReadAsync(buffer.AsMemory(0, chunk), cancellationToken);
                     if (n == 0)
                     {
                         break;
                     }
 
                     encoder.Write(buffer.AsSpan(0, n), Output);
-                    var flush = await Output.FlushAsync(cancellationToken);
-                    if (flush.IsCompleted)
+                    pending += n;
+                    if (pending >= FlushThreshold)
                     {
-                        CloseRequested = true;
-                        return true;
+                        pending = 0;
+                        var flush = await Output.FlushAsync(cancellationToken);
+                        if (flush.IsCompleted)
+                        {
+                            CloseRequested = true;
+                            return true;
+                        }
                     }
                 }
             }

@@ -1,7 +1,10 @@
 namespace Pochta.Storage.Sqlite;
 
-internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore
+internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
 {
+    public Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken) =>
+        BulkExpunge.RunAsync(store, mailboxId, uids, cancellationToken);
+
     public IMessageWriter CreateWriter()
     {
         _ = store.Writer;

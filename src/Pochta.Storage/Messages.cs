@@ -76,3 +76,15 @@ public interface IMessageStore
     /// <summary>The serialized index stored with the message.</summary>
     Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Optional capability of an <see cref="IMessageStore"/> (test with <c>is</c>): expunges many UIDs
+/// of one mailbox with exactly the contract of <see cref="IMailboxStore.ExpungeAsync"/> (one new
+/// modseq, a tombstone per UID, one change event, bodies released when their last reference goes,
+/// committed and fsynced when the task completes), built for large sets whose bodies are
+/// referenced only by the expunged entries (POP3 UPDATE). Without it, callers use ExpungeAsync.
+/// </summary>
+public interface IBulkExpunge
+{
+    Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken);
+}

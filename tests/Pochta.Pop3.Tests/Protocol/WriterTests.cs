@@ -56,6 +56,13 @@ public class WriterTests
         { "a\rb\r\n", "a\rb\r\n.\r\n" },
         { "", ".\r\n" },
         { "\r\n", "\r\n.\r\n" },
+        { "\n.x", "\r\n..x\r\n.\r\n" },
+        { ".\n.\n", "..\r\n..\r\n.\r\n" },
+        { "a\n\n.\r\n.", "a\r\n\r\n..\r\n..\r\n.\r\n" },
+        { "a\r\r\nb\r.c\r\n", "a\r\r\nb\r.c\r\n.\r\n" },
+        { "x\r\n..\r\n...\n", "x\r\n...\r\n....\r\n.\r\n" },
+        { "\r", "\r\n.\r\n" },
+        { ".", "..\r\n.\r\n" },
     };
 
     [Theory]
@@ -116,6 +123,59 @@ public class WriterTests
         foreach (var size in new[] { 1, 3, 4096, 65536 })
         {
             Assert.Equal(expected, Encode(message.Chunk(size), null));
+        }
+    }
+
+    [Fact]
+    public void Random_messages_match_a_line_by_line_reference_at_random_chunkings()
+    {
+        var random = new Random(5);
+        byte[] alphabet = "ab.\r\n"u8.ToArray();
+        for (var round = 0; round < 300; round++)
+        {
+            var message = new byte[random.Next(0, 300)];
+            for (var i = 0; i < message.Length; i++)
+            {
+                message[i] = alphabet[random.Next(alphabet.Length)];
+            }
+
+            var chunks = new List<byte[]>();
+            for (var at = 0; at < message.Length;)
+            {
+                var n = Math.Min(random.Next(1, 40), message.Length - at);
+                chunks.Add(message[at..(at + n)]);
+                at += n;
+            }
+
+            Assert.Equal(Reference(message), Encode(chunks, null));
+        }
+
+        // RFC 1939 §3, one line at a time: lines end at LF (a CR before it belongs to the line
+        // end), each goes out with CRLF, a leading "." is doubled.
+        static string Reference(byte[] message)
+        {
+            var text = Encoding.ASCII.GetString(message);
+            var result = new StringBuilder();
+            var lines = text.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i];
+                var last = i == lines.Length - 1;
+                if (last && line.Length == 0)
+                {
+                    break;
+                }
+
+                // A final CR without LF is completed to CRLF as well.
+                if (line.EndsWith('\r'))
+                {
+                    line = line[..^1];
+                }
+
+                result.Append(line.StartsWith('.') ? "." + line : line).Append("\r\n");
+            }
+
+            return result.Append(".\r\n").ToString();
         }
     }
 

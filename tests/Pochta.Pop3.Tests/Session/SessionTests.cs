@@ -681,11 +681,12 @@ public class SessionTests
     }
 
     [Fact]
-    public async Task Retr_marks_seen_after_the_batch_and_top_does_not()
+    public async Task Retr_marks_kept_messages_seen_at_quit_and_top_does_not()
     {
         await using var h = await Pop3Harness.CreateAsync();
         await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
         await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
+        await h.DeliverAsync(h.AliceInbox, "Subject: 3\r\n\r\n3\r\n");
         var c = h.Connect();
         await c.RunAsync($"""
             {Greeting}
@@ -703,12 +704,56 @@ public class SessionTests
             S: 
             S: 2
             S: .
+            C: RETR 3
+            S~ +OK
+            S: Subject: 3
+            S: 
+            S: 3
+            S: .
             C: NOOP
             S: +OK
             """);
+
+        // No write per command: nothing is committed before UPDATE.
+        Assert.All(await h.ListAsync(h.AliceInbox), e => Assert.Equal(MessageFlags.None, e.Flags));
+        await c.RunAsync("""
+            C: DELE 3
+            S: +OK Message deleted
+            C: QUIT
+            S: +OK Pochta POP3 server signing off (2 messages left)
+            S: (closed)
+            """);
         var entries = await h.ListAsync(h.AliceInbox);
+        Assert.Equal(2, entries.Count);
         Assert.Equal(MessageFlags.None, entries[0].Flags);
         Assert.Equal(MessageFlags.Seen, entries[1].Flags);
+    }
+
+    [Fact]
+    public async Task A_dropped_session_commits_seen_but_deletes_nothing()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
+        await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
+        var c = h.Connect();
+        await c.RunAsync($"""
+            {Greeting}
+            {Login()}
+            S~ +OK Maildrop
+            C: RETR 1
+            S~ +OK
+            S: Subject: 1
+            S: 
+            S: 1
+            S: .
+            C: DELE 1
+            S: +OK Message deleted
+            """);
+        await c.DisposeAsync();
+        var entries = await h.ListAsync(h.AliceInbox);
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(MessageFlags.Seen, entries[0].Flags);
+        Assert.Equal(MessageFlags.None, entries[1].Flags);
     }
 
     [Fact]
