@@ -167,14 +167,14 @@ public static class CommandParser
         return c.ReadMailbox();
     }
 
-    // RFC 9208 §6: getquota = "GETQUOTA" SP quota-root-name; quota-root-name = astring.
+    // RFC 9208 formal syntax: getquota = "GETQUOTA" SP quota-root-name; quota-root-name = astring.
     private static GetQuotaCommand ParseGetQuota(ref Cursor c, string tag)
     {
         c.Space();
         return new GetQuotaCommand(tag, c.ReadAString());
     }
 
-    // RFC 9208 §6: setquota = "SETQUOTA" SP quota-root-name SP setquota-list;
+    // RFC 9208 formal syntax: setquota = "SETQUOTA" SP quota-root-name SP setquota-list;
     // setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")";
     // setquota-resource = resource-name SP resource-limit (atom SP number64).
     private static SetQuotaCommand ParseSetQuota(ref Cursor c, string tag)

@@ -1,6 +1,6 @@
 namespace Pochta.Storage;
 
-/// <summary>The resources a quota limits (RFC 9208 §5: STORAGE and MESSAGE).</summary>
+/// <summary>The resources a quota limits (RFC 9208 resource types STORAGE and MESSAGE).</summary>
 public enum QuotaResource
 {
     /// <summary>Sum of the sizes of every message in every mailbox of the account, in octets

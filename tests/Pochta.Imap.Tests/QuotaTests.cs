@@ -124,6 +124,20 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task Status_deleted_storage_counts_what_expunge_would_free()
+    {
+        await using var h = await ImapHarness.CreateAsync();
+        await h.DeliverAsync(Simple, flags: Core.MessageFlags.Deleted);
+        await h.DeliverAsync(Simple);
+        var big = "Subject: big\r\n\r\n" + new string('x', 3000) + "\r\n";
+        await h.DeliverAsync(big, flags: Core.MessageFlags.Deleted);
+        var c = await h.LoginAsync();
+        var expected = ((long)Size + big.Length + 1023) / 1024;
+        Assert.Equal($"* STATUS INBOX (DELETED 2 DELETED-STORAGE {expected})", await c.OneAsync("a STATUS INBOX (DELETED DELETED-STORAGE)"));
+        Assert.Equal("* STATUS Archive (DELETED-STORAGE 0)", await c.OneAsync("b STATUS Archive (DELETED-STORAGE)"));
+    }
+
+    [Fact]
     public async Task MailKit_reads_the_quota()
     {
         await using var h = await ImapHarness.CreateAsync();

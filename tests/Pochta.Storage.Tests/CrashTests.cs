@@ -55,6 +55,9 @@ public sealed class CrashTests : IDisposable
         await store.InitializeAsync(CancellationToken.None);
         await store.Directory.AddDomainAsync("example.test", CancellationToken.None);
         await store.Directory.AddAccountAsync("crash@example.test", "c", 0, CancellationToken.None);
+
+        // A limit far above what the runs store: every commit goes through the quota check.
+        await store.Directory.SetQuotaAsync("crash@example.test", 1L << 40, 0, CancellationToken.None);
     }
 
     private async Task<List<(long MessageId, uint Uid, string Hash)>> RunAndKillAsync(string mode, Func<List<string>, bool> killWhen)
@@ -148,6 +151,12 @@ public sealed class CrashTests : IDisposable
             "(SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.message_id = m.id) + (SELECT COUNT(*) FROM queue_entries q WHERE q.message_id = m.id)"));
         Assert.Equal(0L, Scalar(db, "SELECT COUNT(*) FROM messages WHERE refcount <= 0"));
         Assert.Equal(0L, Scalar(db, "SELECT COUNT(*) FROM blobs b WHERE refcount <> (SELECT COUNT(*) FROM messages m WHERE m.blob_hash = b.hash) OR refcount <= 0"));
+
+        // Quota usage is exactly what the surviving rows add up to, and no check state is left.
+        Assert.Equal(0L, Scalar(db,
+            "SELECT COUNT(*) FROM accounts a WHERE used_bytes <> (SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm JOIN mailboxes x ON x.id = mm.mailbox_id WHERE x.account_id = a.id) " +
+            "OR used_messages <> (SELECT COUNT(*) FROM mailbox_messages mm JOIN mailboxes x ON x.id = mm.mailbox_id WHERE x.account_id = a.id)"));
+        Assert.Equal(0L, Scalar(db, "SELECT COUNT(*) FROM quota_growth"));
         var fileBlobs = new HashSet<string>(StringComparer.Ordinal);
         using (var cmd = db.CreateCommand())
         {

@@ -130,6 +130,22 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
+    public async Task Bulk_expunge_releases_quota_usage_like_expunge()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var bodies = Enumerable.Range(0, 6).Select(i => Body("bulk" + i, i % 2 == 0 ? LargeMessageSize + 5 : 700)).ToList();
+        foreach (var b in bodies)
+        {
+            await DeliverAsync(b, [inbox.Id]);
+        }
+
+        await Store.Directory.SetQuotaAsync("user@example.test", bodies.Sum(b => (long)b.Length), 0, Ct);
+        await ((IBulkExpunge)Store.Messages).ExpungeManyAsync(inbox.Id, [1, 2, 3, 4], Ct);
+        Assert.Equal(new QuotaUsage(account.Id, bodies[4].Length + bodies[5].Length, 2, bodies.Sum(b => (long)b.Length), 0), await Store.Directory.GetQuotaUsageAsync(account.Id, Ct));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM quota_growth"));
+    }
+
+    [Fact]
     public async Task The_quota_migration_backfills_usage_of_a_version_2_database()
     {
         var (account, inbox) = await NewAccountAsync();

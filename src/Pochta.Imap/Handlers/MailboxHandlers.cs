@@ -339,7 +339,7 @@ internal sealed class StatusHandler : CommandHandler<StatusCommand>
         return CommandResult.Ok("STATUS completed");
     }
 
-    public static bool IsKnown(string item) => item is "MESSAGES" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN" or "DELETED" or "SIZE" or "RECENT" or "HIGHESTMODSEQ" or "APPENDLIMIT";
+    public static bool IsKnown(string item) => item is "MESSAGES" or "UIDNEXT" or "UIDVALIDITY" or "UNSEEN" or "DELETED" or "SIZE" or "RECENT" or "HIGHESTMODSEQ" or "APPENDLIMIT" or "DELETED-STORAGE";
 
     public static async Task WriteStatusAsync(ImapSession session, MailboxInfo info, IReadOnlyList<string> items, CancellationToken cancellationToken)
     {
@@ -349,6 +349,7 @@ internal sealed class StatusHandler : CommandHandler<StatusCommand>
         }
 
         var counts = await session.Store.Mailboxes.GetCountsAsync(info.Id, cancellationToken);
+        var deletedStorage = items.Contains("DELETED-STORAGE") ? await ImapQuota.DeletedStorageAsync(session, info.Id, cancellationToken) : 0;
         var w = session.Writer.Untagged().Raw("STATUS "u8).Mailbox(info.Name).Raw(" ("u8);
         var first = true;
         foreach (var item in items)
@@ -370,6 +371,7 @@ internal sealed class StatusHandler : CommandHandler<StatusCommand>
                 case "SIZE": w.Number(counts.Size); break;
                 case "RECENT": w.Number((long)counts.Recent); break;
                 case "HIGHESTMODSEQ": w.Number(info.HighestModSeq); break;
+                case "DELETED-STORAGE": w.Number(deletedStorage); break;
                 default: w.Number(session.Services.Options.MaxMessageSize); break;
             }
         }

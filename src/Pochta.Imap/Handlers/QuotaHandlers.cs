@@ -18,7 +18,7 @@ internal static class ImapQuota
     /// <summary>RFC 9208 §4.3: the response code of an APPEND/COPY/MOVE refused for quota.</summary>
     public static CommandResult OverQuota => CommandResult.No("Quota exceeded", "OVERQUOTA");
 
-    /// <summary>Capabilities (RFC 9208 §3): QUOTA and the resource types this server limits.</summary>
+    /// <summary>Capabilities (RFC 9208): QUOTA and the resource types this server limits.</summary>
     public const string Capabilities = " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE";
 
     /// <summary>Refuses an APPEND before its messages are committed (before "+" for a synchronizing
@@ -38,7 +38,7 @@ internal static class ImapQuota
         return fits ? null : OverQuota;
     }
 
-    /// <summary>Writes <c>* QUOTA "" (STORAGE used limit MESSAGE used limit)</c> (RFC 9208 §5.1).</summary>
+    /// <summary>Writes <c>* QUOTA "" (STORAGE used limit MESSAGE used limit)</c> (RFC 9208 QUOTA response).</summary>
     public static void WriteQuota(ImapSession session, QuotaUsage usage)
     {
         var w = session.Writer.Untagged().Raw("QUOTA "u8).AString(RootName).Raw(" ("u8);
@@ -58,6 +58,22 @@ internal static class ImapQuota
         }
 
         w.Close().EndLine();
+    }
+
+    /// <summary>RFC 9208 STATUS DELETED-STORAGE: the STORAGE units (1024 octets) an EXPUNGE of
+    /// the mailbox would free: the \Deleted messages' sizes, rounded up like usage.</summary>
+    public static async Task<long> DeletedStorageAsync(ImapSession session, long mailboxId, CancellationToken cancellationToken)
+    {
+        var octets = 0L;
+        foreach (var entry in await session.Store.Mailboxes.ListMessagesAsync(mailboxId, cancellationToken))
+        {
+            if ((entry.Flags & Core.MessageFlags.Deleted) != 0)
+            {
+                octets += entry.Size;
+            }
+        }
+
+        return (octets + 1023) / 1024;
     }
 
     public static async Task<QuotaUsage?> GetLimitedUsageAsync(ImapSession session, CancellationToken cancellationToken) =>
