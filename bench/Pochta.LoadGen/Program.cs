@@ -90,6 +90,8 @@ static TimeSpan ParseDuration(string text)
     root.Subcommands.Add(cmd);
 }
 
+root.Subcommands.Add(RelayCommand.Create());
+
 // smtp-idle
 {
     var host = Host(); var port = Port(25); var json = Json(); var tlsImplicit = ImplicitTls(); var ca = CaFile(); var hold = Hold(); var pid = ServerPid(); var parallel = ParallelOpt(50);

@@ -11,19 +11,21 @@
 # removes its directory (KEEP=1 keeps it). Must run as root (installs packages, Postfix/Dovecot
 # need root to start). Knobs (environment):
 #   TARGETS="reference pochta"   which side(s) to run ("reference" = Postfix + Dovecot)
-#   TESTS="ceiling smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"
+#   TESTS="ceiling smtp smtp-source smtp-idle relay imap imap-idle imap-probe pop3"
 #   SMTP_MESSAGES=2000 SMTP_SESSIONS="1 8 32" SMTP_SIZE=5k SMTP_IDLE=1000
 #   IMAP_USERS=20 IMAP_MESSAGES=500 IMAP_DURATION=30s IMAP_IDLE_REF=1000 IMAP_IDLE_POCHTA=10000
 #   PROBE_MESSAGES=10000 POP3_USERS=10 POP3_MESSAGES=1000 (per user) QUICK=1 (everything small)
+#   RELAY_MESSAGES=2000 RELAY_SESSIONS="1 8 32" RELAY_DOMAINS=10 (relay: one smtp-sink per remote domain)
 #   POCHTA_BIN=DIR (use this Release output of src/Pochta instead of building it)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TARGETS=${TARGETS:-"reference pochta"}
-TESTS=${TESTS:-"ceiling smtp smtp-source smtp-idle imap imap-idle imap-probe pop3"}
+TESTS=${TESTS:-"ceiling smtp smtp-source smtp-idle relay imap imap-idle imap-probe pop3"}
 if [[ ${QUICK:-0} == 1 ]]; then
   : "${SMTP_MESSAGES:=200}" "${SMTP_IDLE:=100}" "${IMAP_USERS:=4}" "${IMAP_MESSAGES:=50}" "${IMAP_DURATION:=5s}"
   : "${IMAP_IDLE_REF:=100}" "${IMAP_IDLE_POCHTA:=200}" "${PROBE_MESSAGES:=500}" "${POP3_USERS:=4}" "${POP3_MESSAGES:=50}"
+  : "${RELAY_MESSAGES:=200}"
 fi
 SMTP_MESSAGES=${SMTP_MESSAGES:-2000}
 SMTP_SESSIONS=${SMTP_SESSIONS:-"1 8 32"}
@@ -37,11 +39,17 @@ IMAP_IDLE_POCHTA=${IMAP_IDLE_POCHTA:-10000}
 PROBE_MESSAGES=${PROBE_MESSAGES:-10000}
 POP3_USERS=${POP3_USERS:-10}
 POP3_MESSAGES=${POP3_MESSAGES:-1000}
+RELAY_MESSAGES=${RELAY_MESSAGES:-2000}
+RELAY_SESSIONS=${RELAY_SESSIONS:-"1 8 32"}
+RELAY_DOMAINS=${RELAY_DOMAINS:-10}
+REMOTE=bench-remote.test
 PASSWORD=bench
 DOMAIN=bench.test
 
-PF_SMTP=10025 DC_IMAP=10143 DC_POP3=10110
-PO_SMTP=11025 PO_IMAP=11143 PO_POP3=11110
+# Loopback ports (overridable: other benchmarks or test servers on this machine may hold the defaults).
+PF_SMTP=${PF_SMTP:-10025} DC_IMAP=${DC_IMAP:-10143} DC_POP3=${DC_POP3:-10110}
+PO_SMTP=${PO_SMTP:-11025} PO_IMAP=${PO_IMAP:-11143} PO_POP3=${PO_POP3:-11110}
+SINK_BASE=${SINK_BASE:-10030}   # relay: remote domain d{k}.$REMOTE is an smtp-sink on 127.0.0.1:$((SINK_BASE + k))
 
 [[ $(id -u) == 0 ]] || { echo "side-by-side.sh: run as root" >&2; exit 2; }
 W=$(mktemp -d /tmp/pochta-bench.XXXXXX)
@@ -76,12 +84,23 @@ loadgen() { "$LOADGEN" "$@"; }
 # record TARGET TEST JSON: appends one result line {target, test, ...loadgen fields}
 record() {
   local target=$1 test=$2 json=$3
-  python3 -c 'import json,sys; d=json.loads(sys.argv[3]); d={"target":sys.argv[1],"test":sys.argv[2],**d}; print(json.dumps(d))' \
+  python3 -c 'import json,os,sys; d=json.loads(sys.argv[3]); d={"target":sys.argv[1],"test":sys.argv[2],**d,"load1":os.getloadavg()[0]}; print(json.dumps(d))' \
     "$target" "$test" "$json" >> "$OUT"
   log "$target $test: $json"
 }
 
 has() { [[ " $TESTS " == *" $1 "* ]]; }
+
+# A port that is already open belongs to somebody else: measuring it would measure them.
+require_free() { # port...
+  local p
+  for p in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      log "127.0.0.1:$p is already in use by another process; choose other ports (PF_SMTP, PO_SMTP, SINK_BASE, ...)"
+      exit 1
+    fi
+  done
+}
 
 wait_port() { # host port seconds
   for _ in $(seq $(( $3 * 10 ))); do
@@ -165,6 +184,8 @@ maillog_file_prefixes = $W
 maillog_file = $pf/maillog
 smtputf8_enable = no
 biff = no
+# relay test: each remote domain goes to its own smtp-sink, no DNS (RFC 5321 address literal form)
+transport_maps = texthash:$pf/etc/transport
 CF
   cat > "$pf/etc/master.cf" <<CF
 127.0.0.1:$PF_SMTP inet n - n - 1100 smtpd
@@ -192,12 +213,18 @@ tlsmgr    unix  - - n 1000? 1 tlsmgr
 postlog   unix-dgram n - n - 1 postlogd
 CF
   : > "$pf/etc/vmailbox"
+  : > "$pf/etc/transport"
+  local k
+  for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
+    printf 'd%s.%s smtp:[127.0.0.1]:%s\n' "$k" "$REMOTE" "$((SINK_BASE + k))" >> "$pf/etc/transport"
+  done
   local u
   for u in "${ALL_USERS[@]}"; do
     printf '%s %s/%s/Maildir/\n' "$u" "$DOMAIN" "${u%@*}" >> "$pf/etc/vmailbox"
   done
   # Postfix reports to stderr only on a terminal: on failure, rerun under script(1) to show why.
   postfix -c "$pf/etc" check >/dev/null 2>&1 || { script -q -c "postfix -c $pf/etc check" /dev/null >&2; exit 1; }
+  require_free "$PF_SMTP"
   postfix -c "$pf/etc" start >/dev/null 2>&1 || { tail -20 "$pf/maillog" >&2; exit 1; }
   for _ in $(seq 50); do [[ -s $pf/queue/pid/master.pid ]] && break; sleep 0.1; done
   POSTFIX_PID=$(tr -d ' \n' < "$pf/queue/pid/master.pid")
@@ -266,6 +293,7 @@ protocol pop3 {
   mail_max_userip_connections = 100
 }
 CF
+  require_free "$DC_IMAP" "$DC_POP3"
   dovecot -F -c "$dc/dovecot.conf" >"$dc/stdout.log" 2>&1 &
   DOVECOT_PID=$!
   wait_port 127.0.0.1 "$DC_IMAP" 20
@@ -291,11 +319,15 @@ setup_pochta() {
     POCHTA_DLL="$po/bin/pochta.dll"
   fi
   pochta --data "$po/data" domain add "$DOMAIN" >"$po/admin.log" 2>&1 || { cat "$po/admin.log" >&2; return 1; }
-  local u
-  for u in "${ALL_USERS[@]}"; do
-    printf '%s\n' "$PASSWORD" | pochta --data "$po/data" user add "$u" --password-stdin >>"$po/admin.log" 2>&1 \
-      || { cat "$po/admin.log" >&2; return 1; }
-  done
+  local u t needs_accounts=0
+  for t in $TESTS; do [[ $t == relay || $t == ceiling || $t == smtp-idle ]] || needs_accounts=1; done
+  # Each account costs a PBKDF2 derivation (seconds on this CPU): only when a test logs in or delivers locally.
+  if [[ $needs_accounts == 1 ]]; then
+    for u in "${ALL_USERS[@]}"; do
+      printf '%s\n' "$PASSWORD" | pochta --data "$po/data" user add "$u" --password-stdin >>"$po/admin.log" 2>&1 \
+        || { cat "$po/admin.log" >&2; return 1; }
+    done
+  fi
   # Loopback high ports; the listeners this benchmark does not use are off (no TLS material
   # needed); connection limits raised as for Postfix and Dovecot above.
   local set=(
@@ -305,9 +337,16 @@ setup_pochta() {
     --set "Listeners:imap:Endpoint=127.0.0.1:$PO_IMAP"
     --set "Listeners:pop3:Endpoint=127.0.0.1:$PO_POP3"
     --set "Logging:LogLevel:Default=Warning"
+    # relay test: loopback may relay (as Postfix's mynetworks); each remote domain to its sink
+    --set "Smtp:TrustedNetworks:0=127.0.0.1/32"
   )
+  local k
+  for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
+    set+=(--set "Outbound:TransportMap:d$k.$REMOTE=127.0.0.1:$((SINK_BASE + k))")
+  done
   local off
   for off in submission submissions imaps pop3s http; do set+=(--set "Listeners:$off:Enabled=false"); done
+  require_free "$PO_SMTP" "$PO_IMAP" "$PO_POP3"
   # Started directly (not through the shell function) so that $! is the server's own PID.
   dotnet "$POCHTA_DLL" --data "$po/data" serve "${set[@]}" >"$po/serve.log" 2>&1 &
   POCHTA_PID=$!
@@ -361,6 +400,15 @@ run_side() {
     fi
   fi
 
+
+  if has relay; then
+    local s sinks=()
+    for s in "$W"/sink/*.log; do sinks+=(--sink-log "$s"); done
+    for s in $RELAY_SESSIONS; do
+      record "$name" "relay-$s" "$(loadgen relay --host 127.0.0.1 --port "$smtp" --sessions "$s" --messages "$RELAY_MESSAGES" \
+        --size "$SMTP_SIZE" --to "r{n}@d{k}.$REMOTE" --rcpt-count 100 --domains "$RELAY_DOMAINS" "${sinks[@]}" --timeout 5m --json)"
+    done
+  fi
 
   if has imap || has imap-idle; then
     record "$name" "seed-imap" "$(loadgen seed --host 127.0.0.1 --port "$imap" --user-pattern "i{n}@$DOMAIN" --users "$IMAP_USERS" --messages "$IMAP_MESSAGES" --size mixed --json)"
@@ -466,10 +514,30 @@ client_ceiling() {
   kill -TERM "$sink"; wait "$sink" 2>/dev/null || true
 }
 
+# The remote side of the relay test: one smtp-sink per remote domain (accepts and discards,
+# -c keeps a running count of completed DATA in its output), shared by both servers; each
+# run's count starts from the sinks' counts before it.
+start_sinks() {
+  mkdir -p "$W/sink"
+  local k port
+  for k in $(seq 0 $((RELAY_DOMAINS - 1))); do
+    port=$((SINK_BASE + k))
+    require_free "$port"
+    smtp-sink -c -u nobody "127.0.0.1:$port" 256 >"$W/sink/d$k.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+  done
+  for k in $(seq 0 $((RELAY_DOMAINS - 1))); do wait_port 127.0.0.1 $((SINK_BASE + k)) 10; done
+  log "smtp-sink on 127.0.0.1:$SINK_BASE-$((SINK_BASE + RELAY_DOMAINS - 1)) for d0..d$((RELAY_DOMAINS - 1)).$REMOTE"
+}
+
 # ---------------------------------------------------------------- main
 make_user_list
 build_loadgen
 log "machine: $(nproc) cores, $(. /etc/os-release; echo "$PRETTY_NAME"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+if has relay; then
+  command -v smtp-sink >/dev/null || install_reference
+  start_sinks
+fi
 if [[ " $TARGETS " == *" reference "* ]]; then
   install_reference
   if has ceiling; then client_ceiling; fi

@@ -58,6 +58,9 @@ public static class CommandParser
             "SORT" => ParseSort(ref c, tag, false),
             "THREAD" => ParseThread(ref c, tag, false),
             "COMPRESS" => ParseCompress(ref c, tag),
+            "GETQUOTA" => ParseGetQuota(ref c, tag),
+            "GETQUOTAROOT" => new GetQuotaRootCommand(tag, SpaceMailbox(ref c)),
+            "SETQUOTA" => ParseSetQuota(ref c, tag),
             _ => throw new ImapParseException("Unknown command"),
         };
 
@@ -162,6 +165,39 @@ public static class CommandParser
     {
         c.Space();
         return c.ReadMailbox();
+    }
+
+    // RFC 9208 §6: getquota = "GETQUOTA" SP quota-root-name; quota-root-name = astring.
+    private static GetQuotaCommand ParseGetQuota(ref Cursor c, string tag)
+    {
+        c.Space();
+        return new GetQuotaCommand(tag, c.ReadAString());
+    }
+
+    // RFC 9208 §6: setquota = "SETQUOTA" SP quota-root-name SP setquota-list;
+    // setquota-list = "(" [setquota-resource *(SP setquota-resource)] ")";
+    // setquota-resource = resource-name SP resource-limit (atom SP number64).
+    private static SetQuotaCommand ParseSetQuota(ref Cursor c, string tag)
+    {
+        c.Space();
+        var root = c.ReadAString();
+        c.Space();
+        c.Expect((byte)'(');
+        var limits = new List<(string, ulong)>();
+        while (c.Peek != (byte)')')
+        {
+            if (limits.Count > 0)
+            {
+                c.Space();
+            }
+
+            var resource = c.ReadAtomUpper();
+            c.Space();
+            limits.Add((resource, c.ReadNumber64()));
+        }
+
+        c.Expect((byte)')');
+        return new SetQuotaCommand(tag, root, limits);
     }
 
     private static SequenceSet SpaceSequenceSet(ref Cursor c)

@@ -35,6 +35,7 @@ internal static class Capabilities
         sb.Append(" LITERAL- ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN LIST-EXTENDED LIST-STATUS");
         sb.Append(" SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE ESEARCH SEARCHRES CONDSTORE QRESYNC BINARY MULTIAPPEND");
         sb.Append(" UTF8=ACCEPT SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES UNAUTHENTICATE");
+        sb.Append(Handlers.ImapQuota.Capabilities);
         sb.Append(" APPENDLIMIT=").Append(session.Services.Options.MaxMessageSize.ToString(CultureInfo.InvariantCulture));
         if (session.Services.Options.AllowCompress && !session.IsCompressed && session.State != SessionStates.NotAuthenticated)
         {

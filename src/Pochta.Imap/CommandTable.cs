@@ -63,6 +63,9 @@ internal static class CommandTable
         ["IDLE"] = new(Auth, true, new IdleHandler()),
         ["UNAUTHENTICATE"] = new(Auth, false, new UnauthenticateHandler()),
         ["COMPRESS"] = new(Auth, false, new CompressHandler()),
+        ["GETQUOTA"] = new(Auth, true, new GetQuotaHandler()),
+        ["GETQUOTAROOT"] = new(Auth, true, new GetQuotaRootHandler()),
+        ["SETQUOTA"] = new(Auth, true, new SetQuotaHandler()),
 
         // RFC 9051 §6.4: selected.
         ["CHECK"] = new(Selected, true, new NoopHandler()),

@@ -41,4 +41,14 @@ public sealed class ImapOptions
 
     /// <summary>Advertise and accept COMPRESS=DEFLATE (RFC 4978).</summary>
     public bool AllowCompress { get; set; } = true;
+
+    /// <summary>Estimated bytes of decoded message indexes and header blocks shared by every
+    /// session (<see cref="MessageCache"/>); 0 turns the cache off.</summary>
+    [Range(0, 16L * 1024 * 1024 * 1024)]
+    public long MessageCacheSize { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Message entries (about 100 bytes each) kept in the per-mailbox indexes shared by
+    /// the sessions that select a mailbox (<see cref="MailboxSnapshots"/>).</summary>
+    [Range(0, 100_000_000)]
+    public long MailboxIndexEntries { get; set; } = 1_000_000;
 }

@@ -18,11 +18,20 @@ public sealed class ImapProtocolHandler(
     TimeProvider time,
     ILogger<ImapProtocolHandler> logger) : IMailProtocolHandler
 {
+    private readonly MessageCache _cache = new(options.Value.MessageCacheSize);
+    private readonly MailboxSnapshots _snapshots = new(options.Value.MailboxIndexEntries);
+
     public IReadOnlyList<MailProtocol> Protocols { get; } = [MailProtocol.Imap, MailProtocol.Imaps];
+
+    /// <summary>The decoded-index cache every session of this handler shares.</summary>
+    internal MessageCache Cache => _cache;
+
+    /// <summary>The per-mailbox indexes every session of this handler shares.</summary>
+    internal MailboxSnapshots Snapshots => _snapshots;
 
     public Task RunAsync(MailConnection connection, CancellationToken cancellationToken)
     {
-        var services = new ImapServices(store, authenticator, indexer, server.Value, options.Value, time, logger);
+        var services = new ImapServices(store, authenticator, indexer, server.Value, options.Value, time, logger, _cache, _snapshots);
         var session = new ImapSession(connection, services);
         return session.RunAsync(cancellationToken);
     }
@@ -36,4 +45,6 @@ internal sealed record ImapServices(
     ServerOptions Server,
     ImapOptions Options,
     TimeProvider Time,
-    ILogger Logger);
+    ILogger Logger,
+    MessageCache Cache,
+    MailboxSnapshots Snapshots);

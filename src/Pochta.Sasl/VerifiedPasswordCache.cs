@@ -7,7 +7,7 @@ namespace Pochta.Sasl;
 /// <summary>
 /// Remembers recently verified (credential, password) pairs, as Dovecot's auth cache does, so a
 /// client that logs in often (POP3 polling, an IMAP client opening several connections) does
-/// not cost a 600,000-iteration PBKDF2 on every login. Contract:
+/// not cost a full PBKDF2 derivation (32,768 iterations) on every login. Contract:
 /// <list type="bullet">
 /// <item>Only successes are remembered: every failure still costs the full derivation, so an
 /// unknown user and a wrong password stay indistinguishable in time.</item>

@@ -58,6 +58,8 @@ internal static class SmtpReplies
     public static readonly SmtpReply RecipientTemporary = new(451, "4.3.0", "Temporary failure looking up recipient");
     public static readonly SmtpReply BareLineEnding = new(554, "5.6.0", "Message contains bare CR or LF; not accepted");
     public static readonly SmtpReply TextLineTooLong = new(500, "5.5.2", "Message has a line longer than the limit");
+    public static readonly SmtpReply MailboxFull = new(452, "4.2.2", "Mailbox full, try again later");
+    public static readonly SmtpReply MessageExceedsQuota = new(552, "5.2.2", "Message size exceeds the mailbox quota");
     public static readonly SmtpReply LocalError = new(451, "4.3.0", "Local error in processing; try again later");
 
     public static readonly SmtpReply TooManyErrors = new(421, "4.7.0", "Too many errors, closing connection");

@@ -185,6 +185,54 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         batch.Add(op);
     }
 
+    /// <summary>Quota enforcement at the end of each operation, inside its savepoint: an
+    /// account whose usage grew in this operation and now passes a limit fails the operation
+    /// (rolled back whole, <see cref="QuotaExceededException"/>). Checking the net result, not
+    /// each row, lets a MOVE inside one account (copy, then expunge) pass at a full account;
+    /// comparing with the usage before the operation lets an account that is already over a
+    /// lowered limit still expunge and move. Group commit runs operations one after another,
+    /// so concurrent deliveries racing for the last octets are decided exactly.</summary>
+    private void CheckQuotas()
+    {
+        // One statement in the common case (no limited account grew): the table is emptied and
+        // what it held comes back.
+        List<(long Account, long BytesBefore, long MessagesBefore)>? grown = null;
+        using (var r = _db.Query("DELETE FROM quota_growth RETURNING account_id, bytes_before, messages_before"))
+        {
+            while (r.Read())
+            {
+                (grown ??= []).Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
+            }
+        }
+
+        if (grown is null)
+        {
+            return;
+        }
+
+        foreach (var (account, bytesBefore, messagesBefore) in grown)
+        {
+            using var r = _db.Query("SELECT quota, quota_messages, used_bytes, used_messages FROM accounts WHERE id = $a", ("$a", account));
+            if (!r.Read())
+            {
+                continue;
+            }
+
+            var (limitBytes, limitMessages, usedBytes, usedMessages) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
+
+            // The caller rolls the savepoint back (quota_growth included).
+            if (limitBytes > 0 && usedBytes > limitBytes && usedBytes > bytesBefore)
+            {
+                throw new QuotaExceededException(account, QuotaResource.Storage, limitBytes);
+            }
+
+            if (limitMessages > 0 && usedMessages > limitMessages && usedMessages > messagesBefore)
+            {
+                throw new QuotaExceededException(account, QuotaResource.Messages, limitMessages);
+            }
+        }
+    }
+
     private void RunBatch(List<WriteOp> batch)
     {
         var done = new List<WriteOp>(batch.Count);
@@ -199,6 +247,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 try
                 {
                     op.Execute(_context);
+                    CheckQuotas();
                     _db.Exec("RELEASE op");
                     done.Add(op);
                 }

@@ -182,6 +182,38 @@ internal static class Schema
             WHERE id = NEW.mailbox_id;
         END;
         """,
+
+        // 3: quotas. Per-account usage (octets and messages over every mailbox) kept by triggers
+        // in the transaction of each change (delivery, APPEND, COPY/MOVE, expunge, mailbox or
+        // account deletion), backfilled from the stored rows; a message limit beside the octet
+        // limit (0 = unlimited). quota_growth lists the accounts with a limit whose usage grew in
+        // the current write operation, with their usage before it: GroupCommitWriter checks them
+        // before the operation's savepoint is released and always leaves the table empty.
+        """
+        ALTER TABLE accounts ADD COLUMN quota_messages INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE accounts ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE accounts ADD COLUMN used_messages INTEGER NOT NULL DEFAULT 0;
+        UPDATE accounts SET
+            used_bytes = (SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id WHERE m.account_id = accounts.id),
+            used_messages = (SELECT COUNT(*) FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id WHERE m.account_id = accounts.id);
+
+        CREATE TABLE quota_growth(
+            account_id INTEGER PRIMARY KEY,
+            bytes_before INTEGER NOT NULL,
+            messages_before INTEGER NOT NULL);
+
+        CREATE TRIGGER account_usage_insert AFTER INSERT ON mailbox_messages BEGIN
+            INSERT OR IGNORE INTO quota_growth(account_id, bytes_before, messages_before)
+                SELECT a.id, a.used_bytes, a.used_messages FROM accounts a
+                WHERE a.id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id) AND (a.quota > 0 OR a.quota_messages > 0);
+            UPDATE accounts SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1
+            WHERE id = (SELECT account_id FROM mailboxes WHERE id = NEW.mailbox_id);
+        END;
+        CREATE TRIGGER account_usage_delete AFTER DELETE ON mailbox_messages BEGIN
+            UPDATE accounts SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1
+            WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
+        END;
+        """,
     ];
 
     public static int Apply(Db db)

@@ -171,6 +171,29 @@ internal sealed class SqliteDirectoryStore(SqliteMailStore store) : IDirectorySt
         }, cancellationToken);
     }
 
+    public Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken)
+    {
+        var key = Canonical(address);
+        ArgumentOutOfRangeException.ThrowIfNegative(quotaBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(quotaMessages);
+        return store.WriteAsync(ctx =>
+        {
+            if (ctx.Db.Exec("UPDATE accounts SET quota = $q, quota_messages = $m WHERE address = $a", ("$a", key), ("$q", quotaBytes), ("$m", quotaMessages)) == 0)
+            {
+                throw new StoreNotFoundException("No such account.");
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<QuotaUsage?> GetQuotaUsageAsync(long accountId, CancellationToken cancellationToken) =>
+        store.ReadAsync(db =>
+        {
+            using var r = db.Query("SELECT used_bytes, used_messages, quota, quota_messages FROM accounts WHERE id = $id", ("$id", accountId));
+            return r.Read() ? new QuotaUsage(accountId, r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)) : null;
+        }, cancellationToken);
+
     public Task<bool> RemoveAccountAsync(string address, bool force, CancellationToken cancellationToken)
     {
         var key = Canonical(address);

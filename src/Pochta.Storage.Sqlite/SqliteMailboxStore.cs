@@ -165,7 +165,26 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
             return new MailboxChanges(mailbox.HighestModSeq, mailbox.UidNext, changed, expunged);
         }), cancellationToken);
 
-    public Task<uint> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken) =>
+    public Task<uint> ClaimRecentAsync(long mailboxId, CancellationToken cancellationToken)
+    {
+        // Nothing to claim (no UID at or above the boundary yet): answered from a read snapshot,
+        // without a write transaction. A message appended after this snapshot gets a UID at or
+        // above the returned boundary and is claimed by the next call, so \Recent still goes to
+        // exactly one session.
+        var unclaimed = store.Read(db =>
+        {
+            using var r = db.Query("SELECT recent_uid, uidnext FROM mailboxes WHERE id = $m", ("$m", mailboxId));
+            if (!r.Read())
+            {
+                throw new StoreNotFoundException("No such mailbox.");
+            }
+
+            return r.GetInt64(0) >= r.GetInt64(1) ? (uint?)r.GetInt64(0) : null;
+        });
+        return unclaimed is { } boundary ? Task.FromResult(boundary) : ClaimRecentWriteAsync(mailboxId, cancellationToken);
+    }
+
+    private Task<uint> ClaimRecentWriteAsync(long mailboxId, CancellationToken cancellationToken) =>
         store.WriteAsync(ctx =>
         {
             // RFC 3501 §2.3.2: a message is \Recent in exactly one session; the claimer sees

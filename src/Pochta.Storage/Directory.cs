@@ -50,6 +50,15 @@ public interface IDirectoryStore
 
     Task SetCredentialAsync(string address, string credential, CancellationToken cancellationToken);
 
+    /// <summary>Sets an account's limits (0 = unlimited). Existing mail is never removed: an
+    /// account over its new limit only refuses further growth. Raises
+    /// <see cref="StoreNotFoundException"/> when the account does not exist.</summary>
+    Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken);
+
+    /// <summary>The account's usage (kept in the same transaction as every change of its
+    /// mailboxes) and limits, or null when the account does not exist.</summary>
+    Task<QuotaUsage?> GetQuotaUsageAsync(long accountId, CancellationToken cancellationToken);
+
     /// <summary>Removes an account. Without <paramref name="force"/> an account that owns any
     /// message raises <see cref="StoreConflictException"/>. Returns false when absent.</summary>
     Task<bool> RemoveAccountAsync(string address, bool force, CancellationToken cancellationToken);

@@ -51,8 +51,8 @@ public class MaildirAndUidlTests
 
         var text = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(mbox.Location));
         Assert.Equal(
-            "From MAILER-DAEMON Tue Feb 3 04:05:06 2026\nSubject: a\n\n>From here\n>>From there\n\xE9\n\n"
-            + "From MAILER-DAEMON Tue Feb 3 04:05:06 2026\nSubject: b\n\nb\n\n",
+            "From MAILER-DAEMON Tue Feb  3 04:05:06 2026\nSubject: a\n\n>From here\n>>From there\n\xE9\n\n"
+            + "From MAILER-DAEMON Tue Feb  3 04:05:06 2026\nSubject: b\n\nb\n\n",
             text);
     }
 

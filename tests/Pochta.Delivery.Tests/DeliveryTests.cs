@@ -370,6 +370,49 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connection_is_kept_for_the_next_run_to_its_destination_until_the_idle_time_is_up()
+    {
+        await using var delivery = _h.CreateDelivery();
+        var destination = _h.Router.GetDestination("bob@remote.test");
+        async Task RunOneAsync(string recipient)
+        {
+            var entry = Enqueue("alice@pochta.test", recipient);
+            await delivery.DeliverAsync(destination, [new OutboundWorkItem(entry, entry.Recipients)], CancellationToken.None);
+            Assert.Null(_h.Store.Entry(entry.Id));
+        }
+
+        await RunOneAsync("bob@remote.test");
+        await RunOneAsync("carol@remote.test");
+        Assert.Equal(1, _server.Connections); // the second run reused the first one's session
+        Assert.Equal(0, _server.Quits);
+
+        // Postfix's smtp_connection_cache_time_limit: idle longer than that, it is closed with QUIT.
+        _h.Time.Advance(_h.Options.ConnectionCacheTime);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (_server.Quits == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(1, _server.Quits);
+        await RunOneAsync("dave@remote.test");
+        Assert.Equal(2, _server.Connections);
+        Assert.Equal([1, 1, 2], _server.Delivered.Select(t => t.Connection).ToArray());
+    }
+
+    [Fact]
+    public async Task Without_a_connection_cache_each_run_ends_with_quit()
+    {
+        _h.Options.ConnectionCacheTime = TimeSpan.Zero;
+        var a = Enqueue("alice@pochta.test", "bob@remote.test");
+        await _h.RunAsync(a.Id);
+        var b = Enqueue("alice@pochta.test", "carol@remote.test");
+        await _h.RunAsync(b.Id);
+        Assert.Equal(2, _server.Connections);
+        Assert.Equal(2, _server.Quits);
+    }
+
+    [Fact]
     public async Task Domains_mapped_to_the_same_host_share_its_connection()
     {
         _h.Options.TransportMap["second.test"] = _server.Endpoint;

@@ -152,4 +152,21 @@ public sealed class QueueServiceTests : IAsyncLifetime
         Assert.Equal(1, _fast.Connections);
         Assert.Equal(4, _fast.Delivered.Count());
     }
+
+    [Fact]
+    public async Task A_burst_for_one_destination_is_shared_by_all_its_connections()
+    {
+        // Six messages due at once, two connections allowed: three each, at the same time
+        // (not six over one connection while the other slot stays free).
+        _h.Options.MaxConnectionsPerDestination = 2;
+        _fast.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ids = Enumerable.Range(0, 6).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        await WaitUntilAsync(() => _fast.Connections == 2, "two connections");
+        _fast.Gate.SetResult();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all six messages");
+        Assert.Equal(2, _fast.Connections);
+        Assert.Equal(2, _fast.MaxConcurrentConnections);
+        Assert.Equal([3, 3], _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray());
+    }
 }

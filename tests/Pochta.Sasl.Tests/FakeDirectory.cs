@@ -46,6 +46,10 @@ internal sealed class FakeDirectory : IDirectoryStore
 
     public Task<bool> RemoveAccountAsync(string address, bool force, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<QuotaUsage?> GetQuotaUsageAsync(long accountId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public Task<AliasInfo> AddAliasAsync(string source, IReadOnlyList<string> targets, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<AliasInfo?> FindAliasAsync(string source, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -11,7 +11,7 @@ namespace Pochta.Storage.Tests;
 /// The storage contract, written only against <see cref="IMailStore"/>. Each backend derives
 /// a fixture that says how to open (and re-open) one store and how many bodies it holds.
 /// </summary>
-public abstract class MailStoreContractTests : IAsyncLifetime
+public abstract partial class MailStoreContractTests : IAsyncLifetime
 {
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 

@@ -122,6 +122,44 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         Assert.Equal([10L, 20L], (await store.Mailboxes.ListMessagesAsync(1, Ct)).Select(e => e.Size));
         var inbox = (await store.Mailboxes.GetMailboxAsync(1, Ct))!;
         Assert.Equal((7u, 3u, 5ul), (inbox.UidValidity, inbox.UidNext, inbox.HighestModSeq));
+
+        // Migration 3 backfilled the account's usage from the stored rows and keeps it from now on.
+        Assert.Equal(new QuotaUsage(1, 30, 2, 0, 0), await store.Directory.GetQuotaUsageAsync(1, Ct));
+        await store.Mailboxes.ExpungeAsync(1, [2], Ct);
+        Assert.Equal(new QuotaUsage(1, 10, 1, 0, 0), await store.Directory.GetQuotaUsageAsync(1, Ct));
+    }
+
+    [Fact]
+    public async Task The_quota_migration_backfills_usage_of_a_version_2_database()
+    {
+        var (account, inbox) = await NewAccountAsync();
+        var other = await Store.Mailboxes.CreateMailboxAsync(account.Id, "Other", SpecialUse.None, Ct);
+        var a = Body("a", 1234);
+        var b = Body("b", LargeMessageSize + 7);
+        await DeliverAsync(a, [inbox.Id, other.Id]);
+        await DeliverAsync(b, [other.Id]);
+        await Store.DisposeAsync();
+
+        // Back to schema 2: the quota columns, table and triggers did not exist yet.
+        using (var db = OpenRaw())
+        {
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = """
+                DROP TRIGGER account_usage_insert;
+                DROP TRIGGER account_usage_delete;
+                DROP TABLE quota_growth;
+                ALTER TABLE accounts DROP COLUMN quota_messages;
+                ALTER TABLE accounts DROP COLUMN used_bytes;
+                ALTER TABLE accounts DROP COLUMN used_messages;
+                PRAGMA user_version = 2;
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        await RestartAsync();
+        Assert.Equal(Schema.Migrations.Length, Scalar("PRAGMA user_version"));
+        Assert.Equal(new QuotaUsage(account.Id, (2L * a.Length) + b.Length, 3, 0, 0), await Store.Directory.GetQuotaUsageAsync(account.Id, Ct));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM quota_growth"));
     }
 
     [Fact]

@@ -19,7 +19,8 @@ internal sealed record SmtpLoadOptions(
     string ToPattern,
     int Recipients,
     DeliveryWait? Wait,
-    TimeSpan Timeout);
+    TimeSpan Timeout,
+    int Domains = 1);
 
 /// <summary>
 /// N concurrent sessions share M messages; each session keeps its connection and sends
@@ -35,7 +36,7 @@ internal static class SmtpLoad
         timeout.CancelAfter(o.Timeout);
         var ct = timeout.Token;
 
-        var recipients = Enumerable.Range(0, o.Recipients).Select(i => Pattern.Expand(o.ToPattern, i)).ToArray();
+        var recipients = Enumerable.Range(0, o.Recipients).Select(i => Pattern.Expand(o.ToPattern, i, o.Domains)).ToArray();
         var template = MessageFactory.Build(0, o.Size, recipients[0], new Random(42));
         int idOffset = IndexOf(template, "Message-ID: <"u8) + "Message-ID: <".Length;
 

@@ -27,12 +27,13 @@ internal sealed class DestinationSession(
     OutboundOptions options,
     string heloName,
     TimeProvider timeProvider,
-    ILogger logger) : IAsyncDisposable
+    ILogger logger,
+    IdleConnection? cached = null) : IAsyncDisposable
 {
     private int _hostIndex;
-    private OutboundSmtpClient? _client;
-    private string? _clientHost;
-    private int _messagesOnConnection;
+    private OutboundSmtpClient? _client = cached?.Client;
+    private string? _clientHost = cached?.HostName;
+    private int _messagesOnConnection = cached?.MessagesSent ?? 0;
     private string _lastError = "451 4.4.1 No answer from the destination hosts";
     private string? _lastHost;
 
@@ -77,6 +78,20 @@ internal sealed class DestinationSession(
                 // QUIT is a courtesy; delivery outcomes are already recorded.
             }
         }
+    }
+
+    /// <summary>Hands the open connection over (for the connection cache) when it can carry
+    /// more messages; null when there is none. The session no longer owns it.</summary>
+    public IdleConnection? Detach()
+    {
+        if (_client is not { IsConnected: true } client || _clientHost is not { } host || _messagesOnConnection >= options.MaxMessagesPerConnection)
+        {
+            return null;
+        }
+
+        _client = null;
+        _clientHost = null;
+        return new IdleConnection(client, host, _messagesOnConnection);
     }
 
     public async ValueTask DisposeAsync() => await DropAsync().ConfigureAwait(false);

@@ -22,7 +22,8 @@ public sealed record RecipientAttempt(QueueRecipientInfo Recipient, AttemptResul
 /// <summary>
 /// Delivers work for one destination: resolves the route, then sends each message in turn over
 /// one reused connection (all its recipients for that destination in one transaction), moving
-/// to the next MX host when a host cannot be reached. After each message its outcomes are
+/// to the next MX host when a host cannot be reached. The connection outlives the run for
+/// <see cref="OutboundOptions.ConnectionCacheTime"/>, for the destination's next run. After each message its outcomes are
 /// recorded (and DSNs committed) before the next message is sent.
 ///
 /// Crash safety: the only window for a duplicate delivery is between the remote server's 250
@@ -41,10 +42,11 @@ public sealed class OutboundDelivery(
     IOptions<OutboundOptions> options,
     IOptions<ServerOptions> serverOptions,
     TimeProvider timeProvider,
-    ILogger<OutboundDelivery> logger)
+    ILogger<OutboundDelivery> logger) : IAsyncDisposable
 {
     private readonly OutboundOptions _options = options.Value;
     private readonly RetryPolicy _retry = new(options.Value);
+    private readonly OutboundConnectionCache _connections = new(options.Value.ConnectionCacheTime, timeProvider);
 
     internal string HostName => _options.HostName ?? serverOptions.Value.HostName;
 
@@ -80,7 +82,7 @@ public sealed class OutboundDelivery(
             return;
         }
 
-        var session = new DestinationSession(route.Hosts, destination, dns, store, signer, _options, HostName, timeProvider, logger);
+        var session = new DestinationSession(route.Hosts, destination, dns, store, signer, _options, HostName, timeProvider, logger, _connections.Take(destination.Key));
         await using (session.ConfigureAwait(false))
         {
             foreach (var item in items)
@@ -103,9 +105,21 @@ public sealed class OutboundDelivery(
                 await FinishAsync(item, attempts).ConfigureAwait(false);
             }
 
-            await session.QuitAsync(cancellationToken).ConfigureAwait(false);
+            // Kept open for the next run to this destination, or closed now.
+            var idle = session.Detach();
+            if (idle is null)
+            {
+                await session.QuitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else if (!_connections.Return(destination.Key, idle))
+            {
+                await OutboundConnectionCache.CloseAsync(idle.Client).ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>Closes the connections kept open for later runs.</summary>
+    public ValueTask DisposeAsync() => _connections.DisposeAsync();
 
     /// <summary>Turns attempt results into stored outcomes (retry time, expiry) and DSNs.</summary>
     public async Task FinishAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts)

@@ -74,6 +74,11 @@ public sealed class OutboundOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a connection stays open after a delivery run for the next run to the
+    /// same destination (Postfix: <c>smtp_connection_cache_time_limit</c> = 2s). Zero closes
+    /// each connection at the end of its run.</summary>
+    public TimeSpan ConnectionCacheTime { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Per SMTP command (RFC 5321 §4.5.3.2 suggests minutes; DATA termination 10 min).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

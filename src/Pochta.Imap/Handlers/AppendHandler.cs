@@ -77,6 +77,9 @@ internal sealed class AppendHandler : ICommandHandler
             state.Failure = CommandResult.No("Empty message", "CANNOT");
         }
 
+        // RFC 9208 §4.3: over quota is refused before "+" when the literal size tells already.
+        state.Failure ??= await ImapQuota.CheckAppendAsync(session, state.Staged.Sum(s => s.Message.Length) + message.Size, state.Staged.Count + 1, cancellationToken);
+
         if (state.Failure is { } refused && message.Synchronizing)
         {
             // Refused before "+": the client sends nothing more for this command.
@@ -163,8 +166,16 @@ internal sealed class AppendHandler : ICommandHandler
                 }
 
                 var delivery = new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now);
-                var result = await session.Store.Messages.CommitAsync(new DeliveryRequest(message, index, string.Empty, [delivery], [], null), cancellationToken);
-                uids.Add(result.Uids[0]);
+                try
+                {
+                    var result = await session.Store.Messages.CommitAsync(new DeliveryRequest(message, index, string.Empty, [delivery], [], null), cancellationToken);
+                    uids.Add(result.Uids[0]);
+                }
+                catch (QuotaExceededException)
+                {
+                    // RFC 9208 §4.3 (a concurrent delivery took the room after the check above).
+                    return ImapQuota.OverQuota;
+                }
             }
 
             // RFC 4315 §3: APPENDUID uidvalidity uid-set.

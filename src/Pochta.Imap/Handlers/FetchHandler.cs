@@ -70,6 +70,7 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
         var setsSeen = !view.ReadOnly && items.Any(i => i is BodySectionItem { Peek: false } or BinaryItem { Peek: false }
             || i is SimpleFetchItem { Kind: SimpleFetchKind.Rfc822 or SimpleFetchKind.Rfc822Text });
 
+        var wantsHeader = items.Any(i => i is BodySectionItem b && IsTopLevelHeader(b.Section) || i is SimpleFetchItem { Kind: SimpleFetchKind.Rfc822Header });
         var seenNow = new HashSet<uint>();
         if (setsSeen)
         {
@@ -97,12 +98,24 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
             }
 
             MessageIndex? index = null;
+            byte[]? header = null;
+            Stream? blob = null;
             if (needsIndex)
             {
+                // Everything that can find the message gone is read before the response starts,
+                // so a message expunged meanwhile is skipped instead of leaving a broken line.
                 try
                 {
-                    var data = await session.Store.Messages.GetIndexAsync(entry.MessageId, cancellationToken);
-                    index = MessageIndexSerializer.Deserialize(data.Span, includeBodyText: false);
+                    index = await session.Services.Cache.GetIndexAsync(session.Store.Messages, entry.MessageId, cancellationToken);
+                    if (wantsHeader)
+                    {
+                        header = await session.Services.Cache.GetHeaderAsync(session.Store.Messages, entry.MessageId, index, cancellationToken);
+                    }
+
+                    if (NeedsBlob(items, header is not null))
+                    {
+                        blob = await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
+                    }
                 }
                 catch (StoreNotFoundException)
                 {
@@ -114,12 +127,16 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
                     if ((item is BinaryItem b && !BinarySupported(index, b.Path)) || (item is BinarySizeItem bs && !BinarySupported(index, bs.Path)))
                     {
                         // RFC 3516 §4.3: a content transfer encoding we cannot decode.
+                        if (blob is not null)
+                        {
+                            await blob.DisposeAsync();
+                        }
+
                         return CommandResult.No("Unknown content transfer encoding", "UNKNOWN-CTE");
                     }
                 }
             }
 
-            Stream? blob = null;
             try
             {
                 w.Untagged().Number((long)seq).Raw(" FETCH ("u8);
@@ -137,19 +154,16 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
                     {
                         case SimpleFetchItem s:
                             flagsWritten |= s.Kind == SimpleFetchKind.Flags;
-                            blob = await WriteSimpleAsync(session, s.Kind, seq, entry, index, blob, cancellationToken);
+                            await WriteSimpleAsync(session, s.Kind, seq, entry, index, header, blob, cancellationToken);
                             break;
                         case BodySectionItem b:
-                            blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
-                            await WriteSectionAsync(session, "BODY", b.Section, b.Partial, index!, blob, cancellationToken);
+                            await WriteSectionAsync(session, "BODY", b.Section, b.Partial, index!, IsTopLevelHeader(b.Section) ? header : null, blob, cancellationToken);
                             break;
                         case BinaryItem b:
-                            blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
-                            await WriteBinaryAsync(session, b, index!, blob, cancellationToken);
+                            await WriteBinaryAsync(session, b, index!, blob!, cancellationToken);
                             break;
                         case BinarySizeItem b:
-                            blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
-                            w.Raw("BINARY.SIZE["u8).Ascii(Path(b.Path)).Raw("] "u8).Number(await BinarySizeAsync(index!, b.Path, blob, cancellationToken));
+                            w.Raw("BINARY.SIZE["u8).Ascii(Path(b.Path)).Raw("] "u8).Number(await BinarySizeAsync(index!, b.Path, blob!, cancellationToken));
                             break;
                     }
                 }
@@ -176,7 +190,30 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
         return CommandResult.Ok(command.Name + " completed");
     }
 
-    private static async Task<Stream?> WriteSimpleAsync(ImapSession session, SimpleFetchKind kind, int seq, MessageEntry entry, MessageIndex? index, Stream? blob, CancellationToken cancellationToken)
+    /// <summary>True when some item needs the raw message bytes (not only the index and the
+    /// cached top-level header).</summary>
+    private static bool NeedsBlob(List<FetchItem> items, bool haveHeader)
+    {
+        foreach (var item in items)
+        {
+            var needs = item switch
+            {
+                BodySectionItem b => !(haveHeader && IsTopLevelHeader(b.Section)),
+                BinaryItem or BinarySizeItem => true,
+                SimpleFetchItem { Kind: SimpleFetchKind.Rfc822 or SimpleFetchKind.Rfc822Text } => true,
+                SimpleFetchItem { Kind: SimpleFetchKind.Rfc822Header } => !haveHeader,
+                _ => false,
+            };
+            if (needs)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task WriteSimpleAsync(ImapSession session, SimpleFetchKind kind, int seq, MessageEntry entry, MessageIndex? index, byte[]? header, Stream? blob, CancellationToken cancellationToken)
     {
         var w = session.Writer;
         var view = session.Selected!;
@@ -212,28 +249,36 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
                 StructureWriter.Body(w, index!.Body, extensible: true);
                 break;
             case SimpleFetchKind.Rfc822:
-                blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
                 w.Raw("RFC822 "u8);
-                await WriteRangeAsync(session, blob, new ByteRange(0, index!.Size), null, cancellationToken);
+                await WriteRangeAsync(session, blob!, new ByteRange(0, index!.Size), null, cancellationToken);
                 break;
             case SimpleFetchKind.Rfc822Header:
-                blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
                 w.Raw("RFC822.HEADER "u8);
-                await WriteRangeAsync(session, blob, new ByteRange(index!.Body.Offset, index.Body.HeaderLength), null, cancellationToken);
+                if (header is not null)
+                {
+                    w.Literal(header);
+                    break;
+                }
+
+                await WriteRangeAsync(session, blob!, new ByteRange(index!.Body.Offset, index.Body.HeaderLength), null, cancellationToken);
                 break;
             case SimpleFetchKind.Rfc822Text:
-                blob ??= await session.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
                 w.Raw("RFC822.TEXT "u8);
-                await WriteRangeAsync(session, blob, new ByteRange(index!.Body.BodyOffset, index.Size - index.Body.BodyOffset), null, cancellationToken);
+                await WriteRangeAsync(session, blob!, new ByteRange(index!.Body.BodyOffset, index.Size - index.Body.BodyOffset), null, cancellationToken);
                 break;
         }
-
-        return blob;
     }
 
     private static string Path(IReadOnlyList<int> path) => string.Join('.', path.Select(p => p.ToString(CultureInfo.InvariantCulture)));
 
-    private static async Task WriteSectionAsync(ImapSession session, string name, Section section, Partial? partial, MessageIndex index, Stream blob, CancellationToken cancellationToken)
+    /// <summary>BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)] of the
+    /// message itself: served from the shared header cache.</summary>
+    private static bool IsTopLevelHeader(Section section) =>
+        section.Path.Count == 0 && section.Specifier is SectionSpecifier.Header or SectionSpecifier.HeaderFields or SectionSpecifier.HeaderFieldsNot;
+
+    /// <param name="header">The top-level header block when the section is one of <see cref="IsTopLevelHeader"/>
+    /// and it was cached; otherwise null and <paramref name="blob"/> is open.</param>
+    private static async Task WriteSectionAsync(ImapSession session, string name, Section section, Partial? partial, MessageIndex index, byte[]? header, Stream? blob, CancellationToken cancellationToken)
     {
         var w = session.Writer;
         w.Ascii(name).Raw("["u8);
@@ -293,26 +338,41 @@ internal sealed class FetchHandler : CommandHandler<FetchCommand>
             return;
         }
 
-        if (section.Specifier is SectionSpecifier.HeaderFields or SectionSpecifier.HeaderFieldsNot)
+        if (header is not null && section.Specifier == SectionSpecifier.Header)
         {
-            // Header blocks are bounded by the indexer's limits; filter in memory.
-            var header = new byte[range.Length];
-            blob.Position = range.Offset;
-            await blob.ReadExactlyAsync(header, cancellationToken);
-            var filtered = new ArrayBufferWriter<byte>(header.Length + 2);
-            HeaderFieldFilter.Filter(header, section.Fields, section.Specifier == SectionSpecifier.HeaderFieldsNot, filtered);
-            var data = filtered.WrittenSpan;
-            if (partial is { } hp)
-            {
-                var start = (int)Math.Min(hp.Start, data.Length);
-                data = data.Slice(start, (int)Math.Min(hp.Length, data.Length - start));
-            }
-
-            w.Literal(data);
+            w.Literal(Cut(header, partial));
             return;
         }
 
-        await WriteRangeAsync(session, blob, range, partial, cancellationToken);
+        if (section.Specifier is SectionSpecifier.HeaderFields or SectionSpecifier.HeaderFieldsNot)
+        {
+            // Header blocks are bounded by the indexer's limits; filter in memory.
+            if (header is null)
+            {
+                header = new byte[range.Length];
+                blob!.Position = range.Offset;
+                await blob.ReadExactlyAsync(header, cancellationToken);
+            }
+
+            var filtered = new ArrayBufferWriter<byte>(header.Length + 2);
+            HeaderFieldFilter.Filter(header, section.Fields, section.Specifier == SectionSpecifier.HeaderFieldsNot, filtered);
+            w.Literal(Cut(filtered.WrittenSpan, partial));
+            return;
+        }
+
+        await WriteRangeAsync(session, blob!, range, partial, cancellationToken);
+    }
+
+    /// <summary>RFC 9051 §6.4.5: the &lt;start.length&gt; part of in-memory section data.</summary>
+    private static ReadOnlySpan<byte> Cut(ReadOnlySpan<byte> data, Partial? partial)
+    {
+        if (partial is not { } p)
+        {
+            return data;
+        }
+
+        var start = (int)Math.Min(p.Start, data.Length);
+        return data.Slice(start, (int)Math.Min(p.Length, data.Length - start));
     }
 
     /// <summary>Writes a literal with the bytes of <paramref name="range"/> (cut by <paramref name="partial"/>), streamed.</summary>

@@ -36,8 +36,9 @@ internal sealed class SelectHandler : CommandHandler<SelectCommand>
             session.Enable(Enabled.CondStore);
         }
 
-        var messages = await store.ListMessagesAsync(info.Id, cancellationToken);
-        var view = new SelectedMailbox(store, info, command.ReadOnly, messages, info.HighestModSeq);
+        // The shared per-mailbox index, brought up to date from the change log (DESIGN §7).
+        var (messages, modSeq) = await session.Services.Snapshots.GetAsync(store, info, cancellationToken);
+        var view = new SelectedMailbox(store, info, command.ReadOnly, messages, modSeq);
         if (!session.Rev2 && !command.ReadOnly)
         {
             view.MarkRecent(await store.ClaimRecentAsync(info.Id, cancellationToken));
@@ -62,7 +63,10 @@ internal sealed class SelectHandler : CommandHandler<SelectCommand>
         var keywords = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var m in messages)
         {
-            keywords.UnionWith(m.Keywords);
+            if (m.Keywords.Count > 0)
+            {
+                keywords.UnionWith(m.Keywords);
+            }
         }
 
         var flagText = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft" + (keywords.Count > 0 ? " " + string.Join(' ', keywords) : string.Empty) + ")";
@@ -70,7 +74,7 @@ internal sealed class SelectHandler : CommandHandler<SelectCommand>
         w.UntaggedStatus(ImapStatus.Ok, "PERMANENTFLAGS " + (command.ReadOnly ? "()" : flagText.TrimEnd(')') + " \\*)"), command.ReadOnly ? "Read-only mailbox" : "Flags permitted");
         w.UntaggedStatus(ImapStatus.Ok, "UIDVALIDITY " + info.UidValidity.ToString(CultureInfo.InvariantCulture), "UIDs valid");
         w.UntaggedStatus(ImapStatus.Ok, "UIDNEXT " + view.UidNext.ToString(CultureInfo.InvariantCulture), "Predicted next UID");
-        w.UntaggedStatus(ImapStatus.Ok, "HIGHESTMODSEQ " + Math.Max(1UL, info.HighestModSeq).ToString(CultureInfo.InvariantCulture), "Highest");
+        w.UntaggedStatus(ImapStatus.Ok, "HIGHESTMODSEQ " + Math.Max(1UL, view.HighestModSeq).ToString(CultureInfo.InvariantCulture), "Highest");
         if (session.Rev2)
         {
             // RFC 9051 §6.3.2: a LIST response with the mailbox name.

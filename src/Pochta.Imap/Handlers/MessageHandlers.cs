@@ -137,9 +137,19 @@ internal sealed class CopyHandler : CommandHandler<CopyCommand>
         }
 
         var store = session.Store.Mailboxes;
-        var result = command.Move
-            ? await store.MoveAsync(view.Info.Id, uids, target.Id, cancellationToken)
-            : await store.CopyAsync(view.Info.Id, uids, target.Id, cancellationToken);
+        CopyResult result;
+        try
+        {
+            result = command.Move
+                ? await store.MoveAsync(view.Info.Id, uids, target.Id, cancellationToken)
+                : await store.CopyAsync(view.Info.Id, uids, target.Id, cancellationToken);
+        }
+        catch (QuotaExceededException)
+        {
+            // RFC 9208 §4.3: nothing was copied or moved.
+            return ImapQuota.OverQuota;
+        }
+
         var code = "COPYUID " + result.DestinationUidValidity.ToString(CultureInfo.InvariantCulture) + " "
             + SequenceSet.Format(result.SourceUids) + " " + SequenceSet.Format(result.DestinationUids);
         if (command.Move)

@@ -38,6 +38,7 @@ internal static class SearchEvaluator
         var needsIndex = loadIndex || NeedsIndex(key);
         var maxUid = view.Count > 0 ? view[view.Count].Uid : 0;
         var saved = new HashSet<uint>(session.SavedSearch);
+        var text = HasText(key);
         var result = new List<Candidate>();
         for (var seq = 1; seq <= view.Count; seq++)
         {
@@ -52,8 +53,17 @@ internal static class SearchEvaluator
             {
                 try
                 {
-                    var data = await session.Store.Messages.GetIndexAsync(entry.MessageId, cancellationToken);
-                    index = MessageIndexSerializer.Deserialize(data.Span, includeBodyText: HasText(key));
+                    // Body text is large and read only for TEXT/BODY; everything else comes from
+                    // the shared cache of decoded indexes.
+                    if (text)
+                    {
+                        var data = await session.Store.Messages.GetIndexAsync(entry.MessageId, cancellationToken);
+                        index = MessageIndexSerializer.Deserialize(data.Span, includeBodyText: true);
+                    }
+                    else
+                    {
+                        index = await session.Services.Cache.GetIndexAsync(session.Store.Messages, entry.MessageId, cancellationToken);
+                    }
                 }
                 catch (StoreNotFoundException)
                 {

@@ -1,4 +1,5 @@
 using Pochta.Smtp.Protocol;
+using Pochta.Storage;
 
 namespace Pochta.Smtp.Handlers;
 
@@ -46,12 +47,29 @@ internal sealed class DataHandler : ISmtpCommandHandler
         return true;
     }
 
+    /// <summary>
+    /// Commits for every recipient and gives the one reply of the transaction (RFC 5321 §4.2.5:
+    /// after DATA one reply covers all recipients; per-recipient replies exist only in LMTP,
+    /// RFC 2033). When the quota of some local recipients refuses their copy, the message is
+    /// accepted (250) for the others and those recipients are bounced with a DSN (RFC 3461 §6.2,
+    /// Status 5.2.2), as Postfix and Exim do. When no recipient can take it, nothing is stored and
+    /// the reply is 452 4.2.2 (RFC 3463 X.2.2: mailbox full, the sending MTA keeps the message and
+    /// retries; it bounces it itself when its queue lifetime ends), or 552 5.2.2 when the message is
+    /// larger than every such mailbox's whole quota and can never fit (RFC 1870 §6.1).
+    /// </summary>
     internal static async ValueTask<SmtpReply> CommitAsync(SmtpSession session, SmtpTransaction transaction, CancellationToken cancellationToken)
     {
         try
         {
             await transaction.Inbound.CommitAsync(cancellationToken);
             return SmtpReplies.Accepted(transaction.Inbound.Id);
+        }
+        catch (QuotaExceededException)
+        {
+            var size = transaction.Inbound.BodyLength;
+            return transaction.Inbound.QuotaFailures.All(f => f.Resource == QuotaResource.Storage && size > f.Limit)
+                ? SmtpReplies.MessageExceedsQuota
+                : SmtpReplies.MailboxFull;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

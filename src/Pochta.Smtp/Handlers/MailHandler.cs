@@ -49,7 +49,7 @@ internal sealed class MailHandler : ISmtpCommandHandler
             return true;
         }
 
-        var envelope = new InboundEnvelope(mail.Sender, mail.EnvelopeId, mail.Return == DsnReturn.Full);
+        var envelope = new InboundEnvelope(mail.Sender, mail.EnvelopeId, mail.Return == DsnReturn.Full, mail.Size);
         session.Transaction = new SmtpTransaction(context.Delivery.Begin(envelope), mail);
         session.State = SmtpState.Mail;
         session.Reply(SmtpReplies.SenderOk);

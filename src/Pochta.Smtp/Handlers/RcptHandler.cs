@@ -7,6 +7,9 @@ namespace Pochta.Smtp.Handlers;
 /// <summary>
 /// RFC 5321 §4.1.1.3 RCPT. Every recipient is resolved now: unknown local users get 550 5.1.1
 /// here, never a later bounce. Remote domains need AUTH or a trusted network (554 5.7.1).
+/// Quotas (RFC 3463 X.2.2, RFC 1870 §6.1): a local mailbox that is full, or has less room
+/// than the MAIL SIZE= declares, gets 452 4.2.2 (the sender retries later); a SIZE= above the
+/// mailbox's whole quota gets 552 5.2.2 (it can never fit).
 /// </summary>
 internal sealed class RcptHandler : ISmtpCommandHandler
 {
@@ -49,6 +52,8 @@ internal sealed class RcptHandler : ISmtpCommandHandler
             RecipientVerdict.Disabled => SmtpReplies.MailboxDisabled,
             RecipientVerdict.AliasLoop => SmtpReplies.AliasLoop,
             RecipientVerdict.RelayDenied => SmtpReplies.RelayDenied,
+            RecipientVerdict.MailboxFull => SmtpReplies.MailboxFull,
+            RecipientVerdict.MessageExceedsQuota => SmtpReplies.MessageExceedsQuota,
             _ => SmtpReplies.RecipientTemporary,
         });
 

@@ -7,32 +7,65 @@ using Pochta.Storage;
 
 namespace Pochta.Cli;
 
-/// <summary>The global options every command takes.</summary>
+/// <summary>The global options every admin command takes. Each exists twice: once on the root
+/// (before the verb: <c>pochta --data DIR user list</c>) and once, recursive, on each admin verb's
+/// subtree (after it: <c>pochta user list --data DIR</c>). They are not recursive from the root,
+/// so <c>pochta mail</c> and <c>pochta sendmail</c>, which have their own <c>--config</c> and
+/// <c>--json</c>, neither inherit nor list them.</summary>
 internal sealed class GlobalOptions
 {
-    public Option<string> Data { get; } = new("--data")
+    private readonly Option<string> _rootData = DataOption(recursive: false);
+    private readonly Option<string?> _rootConfig = ConfigOption(recursive: false);
+    private readonly Option<bool> _rootJson = JsonOption(recursive: false);
+    private readonly Option<string> _data = DataOption(recursive: true);
+    private readonly Option<string?> _config = ConfigOption(recursive: true);
+    private readonly Option<bool> _json = JsonOption(recursive: true);
+
+    public void AddToRoot(Command root)
+    {
+        root.Options.Add(_rootData);
+        root.Options.Add(_rootConfig);
+        root.Options.Add(_rootJson);
+    }
+
+    /// <summary>Adds the options to an admin verb and everything under it.</summary>
+    public Command AddTo(Command verb)
+    {
+        verb.Options.Add(_data);
+        verb.Options.Add(_config);
+        verb.Options.Add(_json);
+        return verb;
+    }
+
+    public bool Json(ParseResult result) => result.GetValue(_json) || result.GetValue(_rootJson);
+
+    public ConfigurationInput Input(ParseResult result, IReadOnlyDictionary<string, string?>? environment) =>
+        new(Pick(result, _data, _rootData) ?? "./data", Pick(result, _config, _rootConfig), Environment: environment);
+
+    /// <summary>The value given after the verb, else the one given before it, else the default.</summary>
+    private static T? Pick<T>(ParseResult result, Option<T> inner, Option<T> outer) =>
+        result.GetResult(inner) is { Implicit: false } ? result.GetValue(inner) : result.GetValue(outer);
+
+    private static Option<string> DataOption(bool recursive) => new("--data")
     {
         Description = "Data directory: database, blobs, TLS material, pochta.json",
         DefaultValueFactory = _ => "./data",
-        Recursive = true,
+        Recursive = recursive,
         HelpName = "DIR",
     };
 
-    public Option<string?> Config { get; } = new("--config")
+    private static Option<string?> ConfigOption(bool recursive) => new("--config")
     {
         Description = "Configuration file (default: DATA/pochta.json when it exists)",
-        Recursive = true,
+        Recursive = recursive,
         HelpName = "FILE",
     };
 
-    public Option<bool> Json { get; } = new("--json")
+    private static Option<bool> JsonOption(bool recursive) => new("--json")
     {
         Description = "Machine-readable output",
-        Recursive = true,
+        Recursive = recursive,
     };
-
-    public ConfigurationInput Input(ParseResult result, IReadOnlyDictionary<string, string?>? environment) =>
-        new(result.GetValue(Data) ?? "./data", result.GetValue(Config), Environment: environment);
 }
 
 /// <summary>Builds and runs the <c>pochta</c> command line.</summary>
@@ -43,20 +76,18 @@ internal static class CliApp
     {
         var globals = new GlobalOptions();
         var root = new RootCommand("Pochta: SMTP, IMAP and POP3 mail server with an embedded store");
-        root.Options.Add(globals.Data);
-        root.Options.Add(globals.Config);
-        root.Options.Add(globals.Json);
+        globals.AddToRoot(root);
 
         var context = new CommandContext(globals, console, environment);
-        root.Subcommands.Add(ServeCommand.Create(context));
-        root.Subcommands.Add(ConfigCommands.Create(context));
-        root.Subcommands.Add(DirectoryCommands.CreateDomain(context));
-        root.Subcommands.Add(DirectoryCommands.CreateUser(context));
-        root.Subcommands.Add(DirectoryCommands.CreateAlias(context));
-        root.Subcommands.Add(DirectoryCommands.CreateMailbox(context));
-        root.Subcommands.Add(QueueCommands.Create(context));
-        root.Subcommands.Add(DnsCommands.CreateDns(context));
-        root.Subcommands.Add(DnsCommands.CreateDkim(context));
+        root.Subcommands.Add(globals.AddTo(ServeCommand.Create(context)));
+        root.Subcommands.Add(globals.AddTo(ConfigCommands.Create(context)));
+        root.Subcommands.Add(globals.AddTo(DirectoryCommands.CreateDomain(context)));
+        root.Subcommands.Add(globals.AddTo(DirectoryCommands.CreateUser(context)));
+        root.Subcommands.Add(globals.AddTo(DirectoryCommands.CreateAlias(context)));
+        root.Subcommands.Add(globals.AddTo(DirectoryCommands.CreateMailbox(context)));
+        root.Subcommands.Add(globals.AddTo(QueueCommands.Create(context)));
+        root.Subcommands.Add(globals.AddTo(DnsCommands.CreateDns(context)));
+        root.Subcommands.Add(globals.AddTo(DnsCommands.CreateDkim(context)));
 
         // The user agent (issue 7): a client of the standard protocols, not of this server's store.
         root.Subcommands.Add(Pochta.Client.MailCommand.Create());
@@ -92,7 +123,7 @@ internal sealed class CommandContext(GlobalOptions globals, CliConsole console, 
 
     public IReadOnlyDictionary<string, string?>? Environment => environment;
 
-    public bool Json(ParseResult result) => result.GetValue(globals.Json);
+    public bool Json(ParseResult result) => globals.Json(result);
 
     public ConfigurationInput Input(ParseResult result) => globals.Input(result, environment);
 

@@ -142,16 +142,33 @@ internal static class DirectoryCommands
         {
             var filter = result.GetValue(domainFilter) is { } d ? ParseDomain(d) : null;
             var accounts = await admin.Store.Directory.ListAccountsAsync(filter, ct);
+
+            var usages = new Dictionary<long, QuotaUsage>();
+            foreach (var a in accounts)
+            {
+                if (await admin.Store.Directory.GetQuotaUsageAsync(a.Id, ct) is { } u)
+                {
+                    usages[a.Id] = u;
+                }
+            }
+
             if (context.Json(result))
             {
-                context.Console.WriteJson(accounts.Select(AccountJson));
+                context.Console.WriteJson(accounts.Select(a => AccountJson(a, usages.GetValueOrDefault(a.Id))));
                 return ExitCodes.Success;
             }
 
-            var table = new Table().AddColumns("Address", "Quota", "Status", "Created");
+            var table = new Table().AddColumns("Address", "Quota", "Used", "Messages", "Status", "Created");
             foreach (var a in accounts)
             {
-                table.AddRow(Markup.Escape(a.Address), a.QuotaBytes == 0 ? "unlimited" : Size(a.QuotaBytes), a.Disabled ? "disabled" : "active", Date(a.CreatedAt));
+                var u = usages.GetValueOrDefault(a.Id);
+                table.AddRow(
+                    Markup.Escape(a.Address),
+                    a.QuotaBytes == 0 ? "unlimited" : Size(a.QuotaBytes),
+                    u is null ? "-" : UsedText(u),
+                    u is null ? "-" : Num(u.UsedMessages) + (u.LimitMessages > 0 ? " / " + Num(u.LimitMessages) : ""),
+                    a.Disabled ? "disabled" : "active",
+                    Date(a.CreatedAt));
             }
 
             context.Console.Ansi.Write(table);
@@ -170,6 +187,59 @@ internal static class DirectoryCommands
             var password = await PasswordInput.ReadAsync(context.Console, result.GetValue(passwordStdin), ct);
             await admin.Store.Directory.SetCredentialAsync(target.Key, Credentials.Create(password), ct);
             Done(context, result, $"password of {target.Key} changed", new { Address = target.Key, Changed = true });
+            return ExitCodes.Success;
+        }, ct));
+
+        var quotaMb = new Option<long?>("--mb") { Description = "Storage quota in MiB (0: unlimited); unchanged when absent", HelpName = "N" };
+        var quotaMessages = new Option<long?>("--messages") { Description = "Message count quota (0: unlimited); unchanged when absent", HelpName = "N" };
+        var setQuota = new Command("quota", "Show an account's usage, or change its quota (existing mail is never removed)") { address, quotaMb, quotaMessages };
+        setQuota.SetAction((result, ct) => context.WithStoreAsync(result, async admin =>
+        {
+            var target = ParseAddress(result.GetValue(address)!);
+            var account = await admin.Store.Directory.FindAccountAsync(target.Key, ct)
+                ?? throw new CliRefusedException($"account {target.Key} not found");
+            var usage = await admin.Store.Directory.GetQuotaUsageAsync(account.Id, ct)
+                ?? throw new CliRefusedException($"account {target.Key} not found");
+            var mb = result.GetValue(quotaMb);
+            var messages = result.GetValue(quotaMessages);
+            if (mb is < 0 or > long.MaxValue / (1024 * 1024))
+            {
+                throw new CliRefusedException("--mb must be 0 (unlimited) or a positive number of MiB");
+            }
+
+            if (messages is < 0)
+            {
+                throw new CliRefusedException("--messages must be 0 (unlimited) or a positive number");
+            }
+
+            var changed = mb is not null || messages is not null;
+            if (changed)
+            {
+                var bytes = mb is { } m ? m * 1024 * 1024 : usage.LimitBytes;
+                var count = messages ?? usage.LimitMessages;
+                try
+                {
+                    await admin.Store.Directory.SetQuotaAsync(target.Key, bytes, count, ct);
+                }
+                catch (StoreNotFoundException)
+                {
+                    throw new CliRefusedException($"account {target.Key} not found");
+                }
+
+                usage = usage with { LimitBytes = bytes, LimitMessages = count };
+            }
+
+            var text = $"{target.Key}: {UsedText(usage)}, {Num(usage.UsedMessages)} messages" +
+                (usage.LimitMessages > 0 ? " of " + Num(usage.LimitMessages) : "") + (changed ? " (quota changed)" : "");
+            Done(context, result, text, new
+            {
+                Address = target.Key,
+                QuotaMb = usage.LimitBytes / (1024 * 1024),
+                QuotaMessages = usage.LimitMessages,
+                usage.UsedBytes,
+                usage.UsedMessages,
+                Changed = changed,
+            });
             return ExitCodes.Success;
         }, ct));
 
@@ -199,6 +269,7 @@ internal static class DirectoryCommands
         user.Subcommands.Add(add);
         user.Subcommands.Add(list);
         user.Subcommands.Add(passwd);
+        user.Subcommands.Add(setQuota);
         user.Subcommands.Add(remove);
         return user;
     }
@@ -320,7 +391,23 @@ internal static class DirectoryCommands
         return mailbox;
     }
 
-    public static object AccountJson(AccountInfo a) => new { a.Address, QuotaMb = a.QuotaBytes / (1024 * 1024), a.Disabled, a.CreatedAt };
+    public static object AccountJson(AccountInfo a) => AccountJson(a, null);
+
+    public static object AccountJson(AccountInfo a, QuotaUsage? usage) => new
+    {
+        a.Address,
+        QuotaMb = a.QuotaBytes / (1024 * 1024),
+        QuotaMessages = usage?.LimitMessages ?? 0,
+        UsedBytes = usage?.UsedBytes ?? 0,
+        UsedMessages = usage?.UsedMessages ?? 0,
+        a.Disabled,
+        a.CreatedAt,
+    };
+
+    /// <summary>"1.2 MiB of 50 MiB (2%)", or "1.2 MiB" without a storage limit.</summary>
+    private static string UsedText(QuotaUsage u) => u.LimitBytes == 0
+        ? Size(u.UsedBytes)
+        : $"{Size(u.UsedBytes)} of {Size(u.LimitBytes)} ({(u.UsedBytes * 100 / u.LimitBytes).ToString(CultureInfo.InvariantCulture)}%)";
 
     private static void Done(CommandContext context, ParseResult result, string text, object json)
     {

@@ -41,6 +41,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     private int _connections;
     private int _active;
     private int _maxActive;
+    private int _quits;
 
     public FakeSmtpServer()
     {
@@ -82,6 +83,9 @@ public sealed class FakeSmtpServer : IAsyncDisposable
     public ConcurrentQueue<FakeTransaction> Transactions { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>QUIT commands received (sessions the client closed politely).</summary>
+    public int Quits => Volatile.Read(ref _quits);
 
     public int MaxConcurrentConnections => Volatile.Read(ref _maxActive);
 
@@ -285,6 +289,7 @@ public sealed class FakeSmtpServer : IAsyncDisposable
                     await WriteAsync(stream, "250 2.0.0 OK", ct);
                     break;
                 case "QUIT":
+                    Interlocked.Increment(ref _quits);
                     await WriteAsync(stream, "221 2.0.0 Bye", ct);
                     return;
                 default:

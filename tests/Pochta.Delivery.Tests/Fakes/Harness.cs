@@ -128,7 +128,7 @@ public sealed class Harness : IDisposable
             }
         }
 
-        var delivery = CreateDelivery();
+        await using var delivery = CreateDelivery();
         foreach (var (destination, items) in groups.Values)
         {
             await delivery.DeliverAsync(destination, items, CancellationToken.None);

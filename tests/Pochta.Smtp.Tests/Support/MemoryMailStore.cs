@@ -108,6 +108,19 @@ internal sealed class MemoryMailStore : IMailStore, IDirectoryStore, IMailboxSto
 
     public Task SetCredentialAsync(string address, string credential, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    /// <summary>Usage is not tracked here (the quota transcripts run on the real store): every
+    /// account reports nothing used against its stored octet limit.</summary>
+    public Task<QuotaUsage?> GetQuotaUsageAsync(long accountId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var account = _accounts.Values.FirstOrDefault(a => a.Id == accountId);
+            return Task.FromResult(account is null ? null : new QuotaUsage(account.Id, 0, 0, account.QuotaBytes, 0));
+        }
+    }
+
     public Task<bool> RemoveAccountAsync(string address, bool force, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task<AliasInfo> AddAliasAsync(string source, IReadOnlyList<string> targets, CancellationToken cancellationToken)

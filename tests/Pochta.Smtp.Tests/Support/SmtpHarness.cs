@@ -66,7 +66,9 @@ internal sealed class SmtpHarness : IAsyncDisposable
         options.Configure?.Invoke(smtp);
         Options = smtp;
         var resolver = new RecipientResolver(store, Microsoft.Extensions.Options.Options.Create(new InboundOptions()));
-        var delivery = new InboundDelivery(store, new MessageIndexer(), resolver, Signal, Time);
+        var indexer = new MessageIndexer();
+        var dsn = new DsnSender(store, indexer, Signal, NullLogger<DsnSender>.Instance);
+        var delivery = new InboundDelivery(store, indexer, resolver, Signal, Time, dsn);
         var context = new SmtpServerContext(
             Microsoft.Extensions.Options.Options.Create(smtp),
             Microsoft.Extensions.Options.Options.Create(new ServerOptions { HostName = "mx.example.org", LoopbackIsSecure = true }),
