@@ -53,25 +53,27 @@ internal static class BulkExpunge
         }
 
         var modSeq = mailbox.HighestModSeq + 1;
+        var sole = entries.Where(e => e.MessageRefs == 1 && e.BlobRefs == 1).ToList();
+        var uids = Rows.JsonIds(entries.Select(e => e.Uid));
         db.Exec("PRAGMA defer_foreign_keys = ON");
         try
         {
-            foreach (var e in entries)
+            // Set-based: a handful of statements for the whole maildrop, not four per message.
+            if (sole.Count > 0)
             {
-                if (e.MessageRefs == 1 && e.BlobRefs == 1)
+                db.Exec("DELETE FROM blobs WHERE id IN (SELECT value FROM json_each($b))", ("$b", Rows.JsonIds(sole.Select(e => e.BlobId))));
+                var files = sole.Where(e => e.IsFile).Select(e => e.Hash).ToList();
+                if (files.Count > 0)
                 {
-                    db.Exec("DELETE FROM blobs WHERE id = $b", ("$b", e.BlobId));
-                    if (e.IsFile)
-                    {
-                        db.Exec("INSERT INTO blob_garbage(hash) VALUES($h)", ("$h", e.Hash));
-                    }
-
-                    db.Exec("DELETE FROM messages WHERE id = $i", ("$i", e.MessageId));
+                    // Content hashes are lower-case hex: safe as JSON strings without escaping.
+                    db.Exec("INSERT INTO blob_garbage(hash) SELECT value FROM json_each($h)", ("$h", "[\"" + string.Join("\",\"", files) + "\"]"));
                 }
 
-                db.Exec("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND uid = $u", ("$m", mailboxId), ("$u", (long)e.Uid));
-                db.Exec("INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) VALUES($m, $u, $s)", ("$m", mailboxId), ("$u", (long)e.Uid), ("$s", (long)modSeq));
+                db.Exec("DELETE FROM messages WHERE id IN (SELECT value FROM json_each($i))", ("$i", Rows.JsonIds(sole.Select(e => e.MessageId))));
             }
+
+            db.Exec("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND uid IN (SELECT value FROM json_each($u))", ("$m", mailboxId), ("$u", uids));
+            db.Exec("INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT $m, value, $s FROM json_each($u)", ("$m", mailboxId), ("$u", uids), ("$s", (long)modSeq));
 
             // Every reference removed bottom-up is gone by now; anything else is a bug, and the
             // operation's savepoint is rolled back rather than failing the whole batch at COMMIT.

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Pochta.Storage.Sqlite;
 
 internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
@@ -67,33 +69,50 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     }
 
     public Task<Stream> OpenMessageAsync(long messageId, CancellationToken cancellationToken) =>
-        store.ReadAsync<Stream>(db =>
+        store.ReadAsync<Stream>(db => db.Snapshot<Stream>(db =>
         {
-            using var r = db.Query(
-                "SELECT b.hash, b.data IS NULL, b.data FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id",
-                ("$id", messageId));
-            if (!r.Read())
+            // One snapshot for the lookup and the blob read: a blobs rowid can be reused once its
+            // row is gone, so the incremental read must see the same state as the lookup.
+            long blobId;
+            long size;
+            using (var r = db.Query(
+                "SELECT b.id, b.hash, typeof(b.data) = 'null', b.size FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id",
+                ("$id", messageId)))
             {
-                throw new StoreNotFoundException("No such message.");
+                if (!r.Read())
+                {
+                    throw new StoreNotFoundException("No such message.");
+                }
+
+                if (r.GetBoolean(2))
+                {
+                    return OpenFile(r.GetString(1));
+                }
+
+                blobId = r.GetInt64(0);
+                size = r.GetInt64(3);
             }
 
-            if (!r.GetBoolean(1))
-            {
-                return new MemoryStream((byte[])r.GetValue(2), writable: false);
-            }
+            // An inline body (at most SmallBlobThreshold) is read with one sqlite3_blob_read into
+            // a pooled buffer: no copy through SQLite's column value, no allocation per message.
+            using var blob = new SqliteBlob(db.Connection, "blobs", "data", blobId, readOnly: true);
+            return PooledMemoryStream.ReadFrom(blob, checked((int)Math.Min(size, blob.Length)));
+        }), cancellationToken);
 
-            // Opened while the snapshot shows the row: a concurrent unlink (last reference gone)
-            // cannot take the bytes from under this stream on POSIX.
-            try
-            {
-                return new FileStream(store.Blobs.PathOf(r.GetString(0)), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
-            }
-            catch (FileNotFoundException)
-            {
-                // Its last reference went between the lookup and the open.
-                throw new StoreNotFoundException("No such message.");
-            }
-        }, cancellationToken);
+    private FileStream OpenFile(string hash)
+    {
+        // Opened while the snapshot shows the row: a concurrent unlink (last reference gone)
+        // cannot take the bytes from under this stream on POSIX.
+        try
+        {
+            return new FileStream(store.Blobs.PathOf(hash), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous);
+        }
+        catch (FileNotFoundException)
+        {
+            // Its last reference went between the lookup and the open.
+            throw new StoreNotFoundException("No such message.");
+        }
+    }
 
     public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>
         store.ReadAsync(db =>

@@ -172,17 +172,20 @@ internal sealed class LineClient : IAsyncDisposable
                 int i = 0;
                 while (i < span.Length)
                 {
-                    if (state == 0)
+                    if (state == 0 && span.Length - i > 4)
                     {
-                        // Fast path: jump to the next CR.
-                        int cr = span[i..].IndexOf((byte)'\r');
-                        if (cr < 0)
+                        // Fast path: one vectorized search for the whole terminator per segment
+                        // (not one per line). A terminator that starts in the last 4 bytes may
+                        // continue in the next segment: the state machine below carries it.
+                        int end = span[i..].IndexOf("\r\n.\r\n"u8);
+                        if (end >= 0)
                         {
-                            i = span.Length;
+                            i += end + 5;
+                            done = true;
                             break;
                         }
 
-                        i += cr;
+                        i = span.Length - 4;
                     }
 
                     byte b = span[i++];
