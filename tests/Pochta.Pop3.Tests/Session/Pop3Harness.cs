@@ -70,7 +70,7 @@ internal sealed class Pop3Harness : IAsyncDisposable
 
     public MailboxInfo BobInbox { get; private set; } = null!;
 
-    /// <summary>Low PBKDF2 work for test accounts (the 600,000 default would dominate test time).</summary>
+    /// <summary>Low PBKDF2 work for test accounts (the default count would dominate test time).</summary>
     private async Task<MailboxInfo> AddAccountAsync(string address, string password)
     {
         var account = await Store.Directory.AddAccountAsync(address, PasswordCredential.Create(password, 4096), 0, CancellationToken.None);
