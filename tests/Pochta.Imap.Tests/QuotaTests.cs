@@ -104,6 +104,32 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task Multiappend_whose_quota_shrinks_before_the_line_ends_stores_none_of_its_messages()
+    {
+        await using var h = await ImapHarness.CreateAsync();
+        await h.Store.Directory.SetQuotaAsync(ImapHarness.User, 10 * Size, 0, default);
+        var c = await h.LoginAsync();
+        var msg = Simple.ReplaceLineEndings("\r\n");
+
+        // Both literals are announced and checked against a roomy quota; the administrator
+        // then lowers it to one message before the command line ends. RFC 3502 §3: none of
+        // the messages is appended (and the account's usage shows none).
+        await c.SendAsync("a APPEND INBOX {" + msg.Length + "+}\r\n" + msg + " {" + msg.Length + "+}\r\n" + msg);
+        await h.Store.Directory.SetQuotaAsync(ImapHarness.User, Size + 10, 0, default);
+        await c.SendAsync("\r\n");
+        Assert.Equal("a NO [OVERQUOTA] Quota exceeded", await c.ReadLineAsync());
+
+        var inbox = (await h.Store.Mailboxes.FindMailboxAsync(h.AccountId, "INBOX", default))!.Id;
+        Assert.Empty(await h.Store.Mailboxes.ListMessagesAsync(inbox, default));
+        var usage = await h.Store.Directory.GetQuotaUsageAsync(h.AccountId, default);
+        Assert.NotNull(usage);
+        Assert.Equal(0, usage.UsedMessages);
+
+        // The session goes on, and one message still fits.
+        Assert.Matches(@"^b OK \[APPENDUID \d+ \d+\] APPEND completed$", (await c.CommandAsync("b APPEND INBOX {" + msg.Length + "+}\r\n" + msg))[^1]);
+    }
+
+    [Fact]
     public async Task Copy_over_quota_is_refused_whole_and_move_inside_the_account_still_works()
     {
         await using var h = await ImapHarness.CreateAsync();

@@ -157,30 +157,51 @@ internal sealed class AppendHandler : ICommandHandler
             var mailbox = state.Mailbox!;
             var uids = new List<uint>();
             var now = session.Services.Time.GetUtcNow();
-            foreach (var (message, meta) in state.Staged)
+            try
             {
-                byte[] index;
-                await using (var read = message.OpenRead())
+                foreach (var (message, meta) in state.Staged)
                 {
-                    index = await session.Services.Indexer.BuildIndexAsync(read, cancellationToken);
-                }
+                    byte[] index;
+                    await using (var read = message.OpenRead())
+                    {
+                        index = await session.Services.Indexer.BuildIndexAsync(read, cancellationToken);
+                    }
 
-                var delivery = new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now);
-                try
-                {
+                    var delivery = new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now);
                     var result = await session.Store.Messages.CommitAsync(new DeliveryRequest(message, index, string.Empty, [delivery], [], null), cancellationToken);
                     uids.Add(result.Uids[0]);
                 }
-                catch (QuotaExceededException)
+            }
+            catch (Exception e) when (uids.Count > 0 || e is QuotaExceededException)
+            {
+                // RFC 3502 §3: when not every message of a MULTIAPPEND can be appended, none is.
+                // Each message is its own commit, so the ones already committed are expunged
+                // again (atomic for clients; a crash between the commits can leave them).
+                await UndoAsync(session, mailbox.Id, uids);
+                if (e is QuotaExceededException)
                 {
                     // RFC 9208 §4.3 (a concurrent delivery took the room after the check above).
                     return ImapQuota.OverQuota;
                 }
+
+                throw;
             }
 
             // RFC 4315 §3: APPENDUID uidvalidity uid-set.
             var code = "APPENDUID " + mailbox.UidValidity.ToString(CultureInfo.InvariantCulture) + " " + SequenceSet.Format(uids);
             return CommandResult.Ok("APPEND completed", code);
         }
+    }
+
+    private static async Task UndoAsync(ImapSession session, long mailboxId, List<uint> uids)
+    {
+        if (uids.Count == 0)
+        {
+            return;
+        }
+
+        // Runs even when the command was cancelled (connection gone): bounded on its own.
+        using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await session.Store.Mailboxes.ExpungeAsync(mailboxId, uids, undo.Token);
     }
 }
