@@ -42,6 +42,26 @@ public sealed class SearchTests
     }
 
     [Fact]
+    public async Task Text_search_over_a_large_mailbox_is_exact_and_in_order()
+    {
+        // Above the parallel threshold: every 7th message has the word, one is expunged
+        // and one is \Deleted; the answer must be exactly the expected numbers, ascending.
+        await using var h = await ImapHarness.CreateAsync();
+        for (var i = 1; i <= 600; i++)
+        {
+            var body = i % 7 == 0 ? $"Message {i} mentions zebra." : $"Message {i} is plain.";
+            await h.DeliverAsync(Msg("Zed <zed@example.net>", $"n{i}", "Mon, 2 Nov 2026 10:00:00 +0000", body, $"m{i}@x"));
+        }
+
+        var c = await h.LoginAsync("INBOX");
+        await c.OkAsync("a STORE 7 +FLAGS.SILENT (\\Deleted)");
+        await c.OkAsync("b EXPUNGE");
+        var expected = Enumerable.Range(1, 599).Where(seq => (seq < 7 ? seq : seq + 1) % 7 == 0);
+        Assert.Equal("* SEARCH " + string.Join(' ', expected), await c.OneAsync("c SEARCH TEXT ZEBRA"));
+        Assert.Equal("* SEARCH " + string.Join(' ', expected.Where(seq => seq > 100)), await c.OneAsync("d SEARCH BODY zebra NOT 1:100"));
+    }
+
+    [Fact]
     public async Task Esearch_and_searchres()
     {
         await using var h = await SeedAsync();

@@ -39,6 +39,11 @@ internal static class SearchEvaluator
         var maxUid = view.Count > 0 ? view[view.Count].Uid : 0;
         var saved = new HashSet<uint>(session.SavedSearch);
         var text = HasText(key);
+        if (text && view.Count >= ParallelTextThreshold)
+        {
+            return await RunTextInParallelAsync(session, key, view, maxUid, saved, cancellationToken);
+        }
+
         var result = new List<Candidate>();
         for (var seq = 1; seq <= view.Count; seq++)
         {
@@ -73,6 +78,62 @@ internal static class SearchEvaluator
 
             var c = new Candidate(seq, entry, index);
             if (Matches(key, c, view, (uint)view.Count, maxUid, saved, session.Rev2))
+            {
+                result.Add(c);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Below this many messages a TEXT/BODY search runs on the session's own thread.</summary>
+    private const int ParallelTextThreshold = 512;
+
+    /// <summary>TEXT/BODY over a large mailbox: reading and decoding each message's body text
+    /// dominates, and each message is independent, so the work is spread over the cores. The
+    /// view is not changed during a command (untagged updates wait for its end, RFC 9051
+    /// §7.4.1), so concurrent reads of it are safe. Results keep ascending sequence order.</summary>
+    private static async Task<List<Candidate>> RunTextInParallelAsync(ImapSession session, SearchKey key, SelectedMailbox view, uint maxUid, HashSet<uint> saved, CancellationToken cancellationToken)
+    {
+        var count = view.Count;
+        var rev2 = session.Rev2;
+        var entries = new MessageEntry?[count];
+        for (var seq = 1; seq <= count; seq++)
+        {
+            var entry = view[seq];
+            entries[seq - 1] = view.IsExpungedPending(entry.Uid) ? null : entry;
+        }
+
+        var matches = new Candidate?[count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
+        await Parallel.ForAsync(0, count, options, async (i, token) =>
+        {
+            if (entries[i] is not { } entry)
+            {
+                return;
+            }
+
+            ReadOnlyMemory<byte> data;
+            try
+            {
+                data = await session.Store.Messages.GetIndexAsync(entry.MessageId, token);
+            }
+            catch (StoreNotFoundException)
+            {
+                return;
+            }
+
+            var c = new Candidate(i + 1, entry, MessageIndexSerializer.Deserialize(data.Span, includeBodyText: true));
+            if (Matches(key, c, view, (uint)count, maxUid, saved, rev2))
+            {
+                matches[i] = c;
+            }
+        });
+
+        var result = new List<Candidate>();
+        foreach (var c in matches)
+        {
+            if (c is not null)
             {
                 result.Add(c);
             }
