@@ -48,42 +48,45 @@ internal static class SearchEvaluator
         for (var seq = 1; seq <= view.Count; seq++)
         {
             var entry = view[seq];
-            if (view.IsExpungedPending(entry.Uid))
-            {
-                continue;
-            }
-
-            MessageIndex? index = null;
-            if (needsIndex)
-            {
-                try
-                {
-                    // Body text is large and read only for TEXT/BODY; everything else comes from
-                    // the shared cache of decoded indexes.
-                    if (text)
-                    {
-                        var data = await session.Store.Messages.GetIndexAsync(entry.MessageId, cancellationToken);
-                        index = MessageIndexSerializer.Deserialize(data.Span, includeBodyText: true);
-                    }
-                    else
-                    {
-                        index = await session.Services.Cache.GetIndexAsync(session.Store.Messages, entry.MessageId, cancellationToken);
-                    }
-                }
-                catch (StoreNotFoundException)
-                {
-                    continue;
-                }
-            }
-
-            var c = new Candidate(seq, entry, index);
-            if (Matches(key, c, view, (uint)view.Count, maxUid, saved, session.Rev2))
+            if (!view.IsExpungedPending(entry.Uid)
+                && await EvaluateAsync(session, key, view, seq, entry, needsIndex, text, maxUid, saved, cancellationToken) is { } c)
             {
                 result.Add(c);
             }
         }
 
         return result;
+    }
+
+    /// <summary>One message: its index when the key needs it, and the candidate when it matches;
+    /// null when it does not match or was expunged meanwhile.</summary>
+    private static async ValueTask<Candidate?> EvaluateAsync(ImapSession session, SearchKey key, SelectedMailbox view, int seq, MessageEntry entry, bool needsIndex, bool text, uint maxUid, HashSet<uint> saved, CancellationToken cancellationToken)
+    {
+        MessageIndex? index = null;
+        if (needsIndex)
+        {
+            try
+            {
+                // Body text is large and read only for TEXT/BODY; everything else comes from
+                // the shared cache of decoded indexes.
+                if (text)
+                {
+                    var data = await session.Store.Messages.GetIndexAsync(entry.MessageId, cancellationToken);
+                    index = MessageIndexSerializer.Deserialize(data.Span, includeBodyText: true);
+                }
+                else
+                {
+                    index = await session.Services.Cache.GetIndexAsync(session.Store.Messages, entry.MessageId, cancellationToken);
+                }
+            }
+            catch (StoreNotFoundException)
+            {
+                return null;
+            }
+        }
+
+        var c = new Candidate(seq, entry, index);
+        return Matches(key, c, view, (uint)view.Count, maxUid, saved, session.Rev2) ? c : null;
     }
 
     /// <summary>Below this many messages a TEXT/BODY search runs on the session's own thread.</summary>
@@ -96,7 +99,6 @@ internal static class SearchEvaluator
     private static async Task<List<Candidate>> RunTextInParallelAsync(ImapSession session, SearchKey key, SelectedMailbox view, uint maxUid, HashSet<uint> saved, CancellationToken cancellationToken)
     {
         var count = view.Count;
-        var rev2 = session.Rev2;
         var entries = new MessageEntry?[count];
         for (var seq = 1; seq <= count; seq++)
         {
@@ -108,38 +110,13 @@ internal static class SearchEvaluator
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
         await Parallel.ForAsync(0, count, options, async (i, token) =>
         {
-            if (entries[i] is not { } entry)
+            if (entries[i] is { } entry)
             {
-                return;
-            }
-
-            ReadOnlyMemory<byte> data;
-            try
-            {
-                data = await session.Store.Messages.GetIndexAsync(entry.MessageId, token);
-            }
-            catch (StoreNotFoundException)
-            {
-                return;
-            }
-
-            var c = new Candidate(i + 1, entry, MessageIndexSerializer.Deserialize(data.Span, includeBodyText: true));
-            if (Matches(key, c, view, (uint)count, maxUid, saved, rev2))
-            {
-                matches[i] = c;
+                matches[i] = await EvaluateAsync(session, key, view, i + 1, entry, needsIndex: true, text: true, maxUid, saved, token);
             }
         });
 
-        var result = new List<Candidate>();
-        foreach (var c in matches)
-        {
-            if (c is not null)
-            {
-                result.Add(c);
-            }
-        }
-
-        return result;
+        return [.. matches.OfType<Candidate>()];
     }
 
     private static bool HasText(SearchKey key) => key switch
