@@ -79,7 +79,7 @@ public sealed class Authenticator : IAuthenticator
     {
         ArgumentNullException.ThrowIfNull(username);
         ArgumentNullException.ThrowIfNull(password);
-        var (credential, account) = await LookupAsync(username, cancellationToken).ConfigureAwait(false);
+        var (credential, account, stored) = await LookupAsync(username, cancellationToken).ConfigureAwait(false);
 
         var allowed = credential is not null && account is { Disabled: false };
         if (allowed && _verified.Contains(credential!, password))
@@ -96,7 +96,30 @@ public sealed class Authenticator : IAuthenticator
         }
 
         _verified.Add(credential!, password);
+        if (credential!.Iterations != _iterations)
+        {
+            await RehashAsync(account!.Address, stored!, password, cancellationToken).ConfigureAwait(false);
+        }
+
         return new AuthenticatedUser(account!.Id, account.Address);
+    }
+
+    /// <summary>A credential made with another iteration count (600,000 before SCRAM clients'
+    /// caps were known: Cyrus SASL refuses more than 65,536) is derived again with the configured
+    /// count from the password just verified, once, and swapped in only if nobody changed it
+    /// meanwhile. Best effort: the login succeeds whatever happens here, and the next one retries.</summary>
+    private async Task RehashAsync(string address, string stored, string password, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var replacement = await Task.Run(() => PasswordCredential.Create(password, _iterations), cancellationToken).ConfigureAwait(false);
+            await _directory().ReplaceCredentialAsync(address, stored, replacement, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A store error (read-only, shutting down) or a password SASLprep now refuses (the
+            // old credential matched it anyway): keep the old credential.
+        }
     }
 
     /// <summary>Account names are canonical lower case in the directory.</summary>
@@ -106,7 +129,7 @@ public sealed class Authenticator : IAuthenticator
     /// per name (RFC 5802 §9: do not reveal which users exist) and a user of null.</summary>
     internal async Task<(ScramCredential Credential, AuthenticatedUser? User)> LookupScramAsync(string username, CancellationToken cancellationToken)
     {
-        var (credential, account) = await LookupAsync(username, cancellationToken).ConfigureAwait(false);
+        var (credential, account, _) = await LookupAsync(username, cancellationToken).ConfigureAwait(false);
         if (credential is not null && account is { Disabled: false })
         {
             return (credential, new AuthenticatedUser(account.Id, account.Address));
@@ -118,12 +141,12 @@ public sealed class Authenticator : IAuthenticator
         return (fake, null);
     }
 
-    private async Task<(ScramCredential? Credential, AccountInfo? Account)> LookupAsync(string username, CancellationToken cancellationToken)
+    private async Task<(ScramCredential? Credential, AccountInfo? Account, string? Stored)> LookupAsync(string username, CancellationToken cancellationToken)
     {
         var name = NormalizeUsername(username);
         if (name.Length == 0 || name.Length > MaxUsernameLength || name.AsSpan().ContainsAnyInRange('\0', '\u001F'))
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         var directory = _directory();
@@ -131,7 +154,7 @@ public sealed class Authenticator : IAuthenticator
         // Both lookups run for every name so known and unknown users cost the same round trips.
         var text = await directory.GetCredentialAsync(name, cancellationToken).ConfigureAwait(false);
         var account = await directory.FindAccountAsync(name, cancellationToken).ConfigureAwait(false);
-        return text is not null && ScramCredential.TryParse(text, out var credential) ? (credential, account) : (null, account);
+        return text is not null && ScramCredential.TryParse(text, out var credential) ? (credential, account, text) : (null, account, null);
     }
 
     private static string NewServerNonce() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(ServerNonceBytes));

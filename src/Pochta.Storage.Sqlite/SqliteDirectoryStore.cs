@@ -171,6 +171,16 @@ internal sealed class SqliteDirectoryStore(SqliteMailStore store) : IDirectorySt
         }, cancellationToken);
     }
 
+    public Task<bool> ReplaceCredentialAsync(string address, string expected, string replacement, CancellationToken cancellationToken)
+    {
+        var key = Canonical(address);
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(replacement);
+        return store.WriteAsync(
+            ctx => ctx.Db.Exec("UPDATE accounts SET credential = $r WHERE address = $a AND credential = $e", ("$a", key), ("$e", expected), ("$r", replacement)) == 1,
+            cancellationToken);
+    }
+
     public Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken)
     {
         var key = Canonical(address);

@@ -50,6 +50,11 @@ public interface IDirectoryStore
 
     Task SetCredentialAsync(string address, string credential, CancellationToken cancellationToken);
 
+    /// <summary>Replaces the credential only while it is still <paramref name="expected"/>
+    /// (compare-and-swap: a rehash at login never overwrites a password changed meanwhile).
+    /// Returns false when the account is absent or its credential differs.</summary>
+    Task<bool> ReplaceCredentialAsync(string address, string expected, string replacement, CancellationToken cancellationToken);
+
     /// <summary>Sets an account's limits (0 = unlimited). Existing mail is never removed: an
     /// account over its new limit only refuses further growth. Raises
     /// <see cref="StoreNotFoundException"/> when the account does not exist.</summary>

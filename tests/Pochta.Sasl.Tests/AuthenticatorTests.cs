@@ -76,6 +76,37 @@ public class AuthenticatorTests
     }
 
     [Fact]
+    public async Task Rehash_OnlyAfterACorrectPassword_AndOnlyOnce()
+    {
+        var directory = new FakeDirectory();
+        var old = PasswordCredential.Create("pw", TestData.Iterations * 2);
+        directory.Add("erin@example.org", old);
+        var authenticator = new Authenticator(directory, TestData.Iterations);
+
+        Assert.Null(await authenticator.VerifyPasswordAsync("erin@example.org", "wrong", CancellationToken.None));
+        Assert.DoesNotContain("replace", directory.Calls);
+        Assert.Equal(old, directory.CredentialOf("erin@example.org"));
+
+        Assert.NotNull(await authenticator.VerifyPasswordAsync("erin@example.org", "pw", CancellationToken.None));
+        Assert.Equal(TestData.Iterations, PasswordCredential.GetIterations(directory.CredentialOf("erin@example.org")));
+        Assert.NotNull(await authenticator.VerifyPasswordAsync("erin@example.org", "pw", CancellationToken.None));
+        Assert.Single(directory.Calls, c => c == "replace");
+    }
+
+    [Fact]
+    public async Task Rehash_NeverOverwritesAPasswordChangedMeanwhile()
+    {
+        var directory = new FakeDirectory();
+        directory.Add("frank@example.org", PasswordCredential.Create("pw", TestData.Iterations * 2));
+        var changed = PasswordCredential.Create("changed", TestData.Iterations * 2);
+        directory.BeforeReplace = () => directory.Replace("frank@example.org", changed);
+        var authenticator = new Authenticator(directory, TestData.Iterations);
+
+        Assert.NotNull(await authenticator.VerifyPasswordAsync("frank@example.org", "pw", CancellationToken.None));
+        Assert.Equal(changed, directory.CredentialOf("frank@example.org"));
+    }
+
+    [Fact]
     public async Task CorruptStoredCredential_Fails()
     {
         var directory = new FakeDirectory();

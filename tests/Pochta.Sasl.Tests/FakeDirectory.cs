@@ -9,6 +9,9 @@ internal sealed class FakeDirectory : IDirectoryStore
 
     public List<string> Calls { get; } = [];
 
+    /// <summary>Runs inside a compare-and-swap before the comparison (a concurrent change).</summary>
+    public Action? BeforeReplace { get; set; }
+
     public AccountInfo Add(string address, string credential, bool disabled = false)
     {
         var account = new AccountInfo(_accounts.Count + 1, address, 1, 0, disabled, DateTimeOffset.UnixEpoch);
@@ -43,6 +46,24 @@ internal sealed class FakeDirectory : IDirectoryStore
     public Task<IReadOnlyList<AccountInfo>> ListAccountsAsync(string? domain, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     public Task SetCredentialAsync(string address, string credential, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task<bool> ReplaceCredentialAsync(string address, string expected, string replacement, CancellationToken cancellationToken)
+    {
+        Calls.Add("replace");
+        BeforeReplace?.Invoke();
+        if (!_accounts.TryGetValue(address, out var entry) || !string.Equals(entry.Credential, expected, StringComparison.Ordinal))
+        {
+            return Task.FromResult(false);
+        }
+
+        _accounts[address] = (entry.Account, replacement);
+        return Task.FromResult(true);
+    }
+
+    /// <summary>Changes a credential behind the authenticator's back (a concurrent password change).</summary>
+    public void Replace(string address, string credential) => _accounts[address] = (_accounts[address].Account, credential);
+
+    public string CredentialOf(string address) => _accounts[address].Credential;
 
     public Task<bool> RemoveAccountAsync(string address, bool force, CancellationToken cancellationToken) => throw new NotSupportedException();
 

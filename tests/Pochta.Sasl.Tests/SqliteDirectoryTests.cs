@@ -49,6 +49,40 @@ public sealed class SqliteDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OldIterationCount_IsRehashedAtLogin_AndScramThenAnnouncesTheNewCount()
+    {
+        // Made like stop 9's `pochta user add` (600,000 then; a smaller stand-in here).
+        var old = PasswordCredential.Create("old count", TestData.Iterations * 4);
+        await _store.Directory.SetCredentialAsync("alice@example.org", old, CancellationToken.None);
+        var authenticator = new Authenticator(_store.Directory, TestData.Iterations);
+
+        Assert.NotNull(await authenticator.VerifyPasswordAsync("alice@example.org", "old count", CancellationToken.None));
+        var now = await _store.Directory.GetCredentialAsync("alice@example.org", CancellationToken.None);
+        Assert.NotEqual(old, now);
+        Assert.Equal(TestData.Iterations, PasswordCredential.GetIterations(now!));
+        Assert.True(PasswordCredential.Verify(now!, "old count"));
+
+        var server = authenticator.CreateServer("SCRAM-SHA-256", secure: false)!;
+        var client = new SaslMechanismScramSha256(new NetworkCredential("alice@example.org", "old count"));
+        var step = await server.StepAsync(Convert.FromBase64String(client.Challenge(null)), CancellationToken.None);
+        Assert.Contains($",i={TestData.Iterations}", System.Text.Encoding.ASCII.GetString(step.Data.Span), StringComparison.Ordinal);
+        step = await server.StepAsync(Convert.FromBase64String(client.Challenge(Convert.ToBase64String(step.Data.Span))), CancellationToken.None);
+        Assert.Equal(SaslStepKind.Success, step.Kind);
+    }
+
+    [Fact]
+    public async Task ReplaceCredential_OnlyWhileUnchanged()
+    {
+        var current = await _store.Directory.GetCredentialAsync("alice@example.org", CancellationToken.None);
+        var other = PasswordCredential.Create("other", TestData.Iterations);
+        Assert.False(await _store.Directory.ReplaceCredentialAsync("alice@example.org", other, other, CancellationToken.None));
+        Assert.Equal(current, await _store.Directory.GetCredentialAsync("alice@example.org", CancellationToken.None));
+        Assert.False(await _store.Directory.ReplaceCredentialAsync("nobody@example.org", current!, other, CancellationToken.None));
+        Assert.True(await _store.Directory.ReplaceCredentialAsync("ALICE@example.org", current!, other, CancellationToken.None));
+        Assert.Equal(other, await _store.Directory.GetCredentialAsync("alice@example.org", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Scram_WithMailKit_AgainstTheStore()
     {
         var server = new Authenticator(_store).CreateServer("SCRAM-SHA-256", secure: false)!;

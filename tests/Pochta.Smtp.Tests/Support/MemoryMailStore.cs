@@ -108,6 +108,20 @@ internal sealed class MemoryMailStore : IMailStore, IDirectoryStore, IMailboxSto
 
     public Task SetCredentialAsync(string address, string credential, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+    public Task<bool> ReplaceCredentialAsync(string address, string expected, string replacement, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_credentials.GetValueOrDefault(address) != expected)
+            {
+                return Task.FromResult(false);
+            }
+
+            _credentials[address] = replacement;
+            return Task.FromResult(true);
+        }
+    }
+
     public Task SetQuotaAsync(string address, long quotaBytes, long quotaMessages, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     /// <summary>Usage is not tracked here (the quota transcripts run on the real store): every
