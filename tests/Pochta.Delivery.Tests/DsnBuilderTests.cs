@@ -47,7 +47,7 @@ public class DsnBuilderTests
 
         var status = Assert.IsType<MessageDeliveryStatus>(report[1]);
         Assert.Equal("message/delivery-status", status.ContentType.MimeType);
-        Assert.Equal(2, status.StatusGroups.Count(g => g.Count > 0)); // MimeKit reads the closing empty line as an empty group
+        Assert.Equal(2, status.StatusGroups.Count);
         var perMessage = status.StatusGroups[0];
         Assert.Equal("ENV-42", perMessage["Original-Envelope-Id"]);
         Assert.Equal("dns; mx.pochta.test", perMessage["Reporting-MTA"]);
@@ -66,6 +66,31 @@ public class DsnBuilderTests
 
         // RFC 3464 §2.3: Original-Recipient comes before Final-Recipient.
         Assert.True(rcpt.IndexOf("Original-Recipient") < rcpt.IndexOf("Final-Recipient"));
+    }
+
+    [Fact]
+    public async Task Delivery_status_groups_are_separated_by_one_empty_line_and_none_trails()
+    {
+        var dsn = await DsnBuilder.BuildAsync(Report(false, Failed("bob@remote.test"), Failed("carol@remote.test")), new MemoryStream(Original), CancellationToken.None);
+        var options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        var bytes = new MemoryStream();
+        await dsn.WriteToAsync(options, bytes);
+        var text = Encoding.ASCII.GetString(bytes.ToArray());
+        var start = text.IndexOf("Content-Type: message/delivery-status", StringComparison.Ordinal);
+        var body = text.IndexOf("\r\n\r\n", start, StringComparison.Ordinal) + 4;
+        var end = text.IndexOf("\r\n--", body, StringComparison.Ordinal);
+        var content = text[body..end];
+
+        // RFC 3464 §2.1: per-message fields, then each recipient's after one empty line; the
+        // last field line ends with its CRLF and the boundary's CRLF follows directly.
+        var groups = content.Split("\r\n\r\n");
+        Assert.Equal(3, groups.Length);
+        Assert.StartsWith("Original-Envelope-Id: ENV-42\r\n", groups[0], StringComparison.Ordinal);
+        Assert.StartsWith("Final-Recipient: rfc822; bob@remote.test\r\n", groups[1], StringComparison.Ordinal);
+        Assert.StartsWith("Final-Recipient: rfc822; carol@remote.test\r\n", groups[2], StringComparison.Ordinal);
+        Assert.EndsWith("\r\n", groups[2], StringComparison.Ordinal);
+        Assert.False(groups[2].EndsWith("\r\n\r\n", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -117,7 +142,7 @@ public class DsnBuilderTests
     {
         var dsn = await BuildAndReparseAsync(Report(false, Failed("a@remote.test"), Failed("b@remote.test")));
         var status = (MessageDeliveryStatus)((MultipartReport)dsn.Body!)[1];
-        Assert.Equal(["rfc822; a@remote.test", "rfc822; b@remote.test"], status.StatusGroups.Skip(1).Where(g => g.Count > 0).Select(g => g["Final-Recipient"]));
+        Assert.Equal(["rfc822; a@remote.test", "rfc822; b@remote.test"], status.StatusGroups.Skip(1).Select(g => g["Final-Recipient"]));
     }
 
     [Fact]

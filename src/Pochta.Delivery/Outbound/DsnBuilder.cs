@@ -189,6 +189,34 @@ public static class DsnBuilder
             part.StatusGroups.Add(fields);
         }
 
+        return WithoutTrailingEmptyLine(part);
+    }
+
+    /// <summary>RFC 3464 §2.1: <c>per-message-fields 1*( CRLF per-recipient-fields )</c> — blank
+    /// lines only between groups. MimeKit's serializer ends every group, the last included, with
+    /// an empty line, which a reader (MimeKit too) takes for an empty last recipient group; the
+    /// content is written once and that last empty line dropped.</summary>
+    private static MessageDeliveryStatus WithoutTrailingEmptyLine(MessageDeliveryStatus part)
+    {
+        if (part.Content is null)
+        {
+            return part;
+        }
+
+        using var written = new MemoryStream();
+        part.Content.DecodeTo(written);
+        var bytes = written.GetBuffer().AsSpan(0, (int)written.Length);
+        var length = bytes.Length;
+        if (bytes.EndsWith("\r\n\r\n"u8))
+        {
+            length -= 2;
+        }
+        else if (bytes.EndsWith("\n\n"u8))
+        {
+            length -= 1;
+        }
+
+        part.Content = new MimeContent(new MemoryStream(bytes[..length].ToArray(), writable: false));
         return part;
     }
 
