@@ -96,9 +96,7 @@ public class TranscriptTests
     {
         var (h, store, alice, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<sender@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("sender@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354 ");
         var final = await h.CommandAsync("Subject: hi\r\n\r\n..dot-stuffed\r\nbody\r\n.");
         Assert.StartsWith("250 2.0.0 Message accepted", final, StringComparison.Ordinal);
@@ -243,9 +241,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.ExpectAsync(body, "554 5.6.0");
         Assert.Empty(store.Commits);
@@ -257,9 +253,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.ExpectAsync("Subject: x\r\n\r\n" + new string('y', 1200) + "\r\n.", "500 5.5.2");
         Assert.Empty(store.Commits);
@@ -281,9 +275,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.SendAsync("Subject: slow\r\n");
         var reply = await AdvanceUntilReplyAsync(h, TimeSpan.FromSeconds(31));
@@ -310,9 +302,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.SendAsync("Subject: x\r\n\r\nhalf");
         h.StopServer();
@@ -476,9 +466,7 @@ public class TranscriptTests
     {
         var (h, store, alice, bob) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("RSET", "250 2.0.0");
         await h.ExpectAsync("DATA", "503 5.5.1");
         await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
@@ -496,9 +484,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectRawAsync("BDAT 5\r\nhello", "250 2.0.0");
         await h.ExpectAsync("RSET", "250 2.0.0");
         await h.ExpectRawAsync("BDAT 3 LAST\r\nabc", "503 5.5.1");
@@ -535,9 +521,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.SendAsync("Subject: cut\r\n\r\nalmost\r\n");
         h.CloseClient();
@@ -552,9 +536,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.SendAsync("BDAT 100 LAST\r\nonly a part");
         h.CloseClient();
         Assert.True(await h.ClosedAsync());
@@ -569,9 +551,7 @@ public class TranscriptTests
         var (h, store, _, _) = await StartAsync();
         await using var _h = h;
         store.FailCommits = true;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.ExpectAsync("x\r\n.", "451 4.3.0");
         Assert.Equal(0, store.OpenWriters);
@@ -599,9 +579,7 @@ public class TranscriptTests
     {
         var (h, store, _, _) = await StartAsync(new HarnessOptions { Configure = o => o.MaxMessageSize = 1024 });
         await using var _h = h;
-        await h.HelloAsync();
-        await h.ExpectAsync("MAIL FROM:<a@remote.example>", "250 2.1.0");
-        await h.ExpectAsync("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await h.EnvelopeAsync("a@remote.example", "alice@example.org");
         await h.ExpectRawAsync("BDAT 2000 LAST\r\n" + new string('z', 2000), "552 5.3.4");
         await h.ExpectAsync("NOOP", "250 2.0.0");
         Assert.Empty(store.Commits);

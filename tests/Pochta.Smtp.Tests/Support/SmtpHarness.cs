@@ -206,6 +206,15 @@ internal sealed class SmtpHarness : IAsyncDisposable
         return await ExpectAsync("EHLO " + name, "250-mx.example.org");
     }
 
+    /// <summary>Greeting, EHLO, then a MAIL FROM and one RCPT TO that must both be accepted: the
+    /// opening every transaction transcript shares.</summary>
+    public async Task EnvelopeAsync(string from, string to)
+    {
+        await HelloAsync();
+        await ExpectAsync("MAIL FROM:<" + from + ">", "250 2.1.0");
+        await ExpectAsync("RCPT TO:<" + to + ">", "250 2.1.5");
+    }
+
     /// <summary>True when the server closed the connection (after any pending bytes).</summary>
     public async Task<bool> ClosedAsync()
     {
