@@ -188,6 +188,13 @@ public sealed class ImapCommandReader(ImapReaderLimits limits)
             }
 
             TrimTo(lineEnd);
+            if (_buffer.WrittenCount == 0 && _appendTag is null)
+            {
+                // RFC 9051 has no empty command; a blank line is skipped (leniency: telnet users)
+                // and reading goes on, so a command behind it in the same read is not left waiting.
+                continue;
+            }
+
             var line = _buffer.WrittenSpan[_lineStart..];
             if (TryParseLiteralMarker(line, out var size, out var nonSync, out var binary, out var markerStart))
             {
@@ -324,12 +331,6 @@ public sealed class ImapCommandReader(ImapReaderLimits limits)
                 return rest.IsEmpty
                     ? new ReadResult(ReadStatus.Request, new AppendCompleteCommand(tag), null, 0, tag, ReadError.None, true)
                     : new ReadResult(ReadStatus.SyntaxError, null, null, 0, tag, ReadError.Syntax, true);
-            }
-
-            if (_buffer.WrittenCount == 0)
-            {
-                // RFC 9051 has no empty command; ignore blank lines (leniency: telnet users).
-                return ReadResult.NeedMore;
             }
 
             var command = CommandParser.Parse(_buffer.WrittenSpan, Utf8Mailboxes);

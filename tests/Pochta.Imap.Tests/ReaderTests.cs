@@ -149,6 +149,16 @@ public class ReaderTests
     }
 
     [Fact]
+    public void Blank_lines_are_skipped_and_the_command_behind_them_in_the_same_read_is_parsed()
+    {
+        // Found by ReaderFuzzTests: a blank line used to end the read as "need more data" with the
+        // next command still unread, so the session waited for bytes the client had already sent.
+        var events = ReaderHarness.RunWhole("\r\n\na1 NOOP\r\n\r\na2 NOOP\r\n");
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.StartsWith("REQ:NoopCommand", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Over_long_line_is_fatal_and_stricter_before_auth()
     {
         var line = "a NOOP " + new string('x', 5000) + "\r\n";
