@@ -14,7 +14,7 @@ internal sealed class CompressedTransport : IAsyncDisposable
     {
         _inflate = new DeflateStream(input.AsStream(leaveOpen: true), CompressionMode.Decompress, leaveOpen: false);
         _deflate = new DeflateStream(output.AsStream(leaveOpen: true), CompressionLevel.Fastest, leaveOpen: false);
-        Input = PipeReader.Create(_inflate, new StreamPipeReaderOptions(leaveOpen: true));
+        Input = PipeReader.Create(new InflatingStream(_inflate), new StreamPipeReaderOptions(leaveOpen: true));
         Output = PipeWriter.Create(new SyncFlushStream(_deflate), new StreamPipeWriterOptions(leaveOpen: true));
     }
 
@@ -35,6 +35,45 @@ internal sealed class CompressedTransport : IAsyncDisposable
         {
             // The peer is gone; nothing to flush.
         }
+    }
+
+    /// <summary>A client whose bytes are not a DEFLATE stream after COMPRESS has broken the
+    /// connection, like a reset: the session ends as for any I/O failure (no internal-error log).</summary>
+    private sealed class InflatingStream(DeflateStream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new IOException("The client's compressed stream is not valid DEFLATE data.", e);
+            }
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>Makes the pipe's flush reach the wire: DeflateStream.FlushAsync emits a sync flush block.</summary>

@@ -153,6 +153,21 @@ internal sealed class ImapTestClient(PipeWriter output, PipeReader input, Task r
 
     public string? Greeting { get; set; }
 
+    /// <summary>Ends the client's side (EOF), reads every line the server still writes, and waits
+    /// for the session to end; a session that fails to end in time fails the test.</summary>
+    public async Task<List<string>> FinishAsync()
+    {
+        await output.CompleteAsync();
+        var lines = new List<string>();
+        while (await ReadRawLineAsync() is { } line)
+        {
+            lines.Add(line);
+        }
+
+        await Run.WaitAsync(Timeout);
+        return lines;
+    }
+
     /// <summary>Cancels the session's token, as the host does when the server stops.</summary>
     public Task StopServerAsync() => cts.CancelAsync();
 
@@ -164,6 +179,9 @@ internal sealed class ImapTestClient(PipeWriter output, PipeReader input, Task r
     }
 
     public Task SendLineAsync(string line) => SendAsync(line + "\r\n");
+
+    /// <summary>Sends bytes as they are (8-bit and invalid UTF-8 included).</summary>
+    public async Task SendBytesAsync(byte[] bytes) => await output.WriteAsync(bytes);
 
     /// <summary>One response line; a trailing literal's bytes are appended (so a FETCH reads as one string).</summary>
     public async Task<string> ReadLineAsync()
