@@ -113,7 +113,12 @@ public sealed class Authenticator : IAuthenticator
         try
         {
             var replacement = await Task.Run(() => PasswordCredential.Create(password, _iterations), cancellationToken).ConfigureAwait(false);
-            await _directory().ReplaceCredentialAsync(address, stored, replacement, cancellationToken).ConfigureAwait(false);
+            var swapped = await _directory().ReplaceCredentialAsync(address, stored, replacement, cancellationToken).ConfigureAwait(false);
+            if (swapped && ScramCredential.TryParse(replacement, out var parsed))
+            {
+                // The password was just verified and the new verifiers derived from it.
+                _verified.Add(parsed, password);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
