@@ -1,6 +1,7 @@
 using System.Text;
 
 using Pochta.Imap.Tests.Support;
+using Pochta.Testing;
 
 namespace Pochta.Imap.Tests;
 
@@ -38,6 +39,8 @@ public sealed class SessionFuzzTests : IAsyncLifetime
         "Subject: =?utf-8?B?0L/RgNC40LLQtdGC?=\r\n\r\n.\r\n..\r\n",
     ];
 
+    private static readonly string[] Numbers = ["0", "1", "2", "3", "*", "1:*", "3:1", "$", "2,1", "4294967295", "4294967296", "99999999999999999999", "-1", "1.2.3", "1:"];
+
     private ImapHarness _harness = null!;
 
     public async Task InitializeAsync()
@@ -67,9 +70,9 @@ public sealed class SessionFuzzTests : IAsyncLifetime
             var seed = seeds[random.Next(seeds.Length)];
             var input = random.Next(4) switch
             {
-                0 or 1 => Renumber(seed, random),
-                2 => ReaderFuzzTests.Mutate(seed, random, seeds),
-                _ => ReaderFuzzTests.Mutate(Renumber(seed, random), random, seeds),
+                0 or 1 => Mutations.Renumber(seed, random, Numbers),
+                2 => Mutations.Mutate(seed, random, seeds),
+                _ => Mutations.Mutate(Mutations.Renumber(seed, random, Numbers), random, seeds),
             };
             var client = await _harness.LoginAsync("INBOX");
             await client.SendBytesAsync(input);
@@ -86,53 +89,12 @@ public sealed class SessionFuzzTests : IAsyncLifetime
             }
             catch (Exception e)
             {
-                Assert.Fail($"case {i}: the session did not end cleanly ({e.GetType().Name}: {e.Message}) for input {ReaderFuzzTests.Show(input)}");
+                Assert.Fail($"case {i}: the session did not end cleanly ({e.GetType().Name}: {e.Message}) for input {Mutations.Show(input)}");
                 return;
             }
 
             var bug = lines.FirstOrDefault(l => l.Contains("[SERVERBUG]", StringComparison.Ordinal));
-            Assert.True(bug is null, $"case {i}: {bug} for input {ReaderFuzzTests.Show(input)}");
+            Assert.True(bug is null, $"case {i}: {bug} for input {Mutations.Show(input)}");
         }
-    }
-
-    private static readonly string[] Numbers = ["0", "1", "2", "3", "*", "1:*", "3:1", "$", "2,1", "4294967295", "4294967296", "99999999999999999999", "-1", "1.2.3", "1:"];
-
-    /// <summary>Well-formed-looking commands with other numbers: sequence sets, UIDs, sizes,
-    /// partial ranges and modseqs past the ends, zero, reversed ranges, overflows.</summary>
-    private static byte[] Renumber(byte[] seed, Random random)
-    {
-        var text = Encoding.UTF8.GetString(seed);
-        var runs = new List<(int Start, int Length)>();
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsAsciiDigit(text[i]) && (i == 0 || !char.IsAsciiDigit(text[i - 1])))
-            {
-                var end = i;
-                while (end < text.Length && char.IsAsciiDigit(text[end]))
-                {
-                    end++;
-                }
-
-                // Literal sizes stay: changing them only desynchronizes the stream, which the
-                // byte-level mutations already do.
-                if (end >= text.Length || text[end] is not ('}' or '+'))
-                {
-                    runs.Add((i, end - i));
-                }
-            }
-        }
-
-        if (runs.Count == 0)
-        {
-            return seed;
-        }
-
-        var builder = new StringBuilder(text);
-        foreach (var (start, length) in runs.OrderByDescending(r => r.Start).Where(_ => random.Next(2) == 0))
-        {
-            builder.Remove(start, length).Insert(start, Numbers[random.Next(Numbers.Length)]);
-        }
-
-        return Encoding.UTF8.GetBytes(builder.ToString());
     }
 }
