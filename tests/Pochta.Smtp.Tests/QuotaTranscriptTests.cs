@@ -14,61 +14,41 @@ namespace Pochta.Smtp.Tests;
 /// <summary>Quotas over SMTP against the real store: 452 4.2.2 / 552 5.2.2 at RCPT, the one DATA
 /// reply when some or all local copies do not fit, and the DSN for mail relayed in to a full
 /// mailbox, read back from the store and parsed with MimeKit.</summary>
-public sealed class QuotaTranscriptTests : IAsyncLifetime
+public sealed class QuotaTranscriptTests : SqliteStoreTest
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pochta-smtpq-" + Guid.NewGuid().ToString("N"));
-    private SqliteMailStore _store = null!;
-    private Authenticator _auth = null!;
-
-    public async Task InitializeAsync()
+    private protected override async Task SeedAsync(IDirectoryStore directory, CancellationToken ct)
     {
-        _store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _directory }, new FakeTimeProvider(DateTimeOffset.UtcNow));
-        await _store.InitializeAsync(Ct);
-        _auth = new Authenticator(_store);
-        await _store.Directory.AddDomainAsync("example.org", Ct);
         foreach (var user in new[] { "alice", "bob", "carol" })
         {
-            await _store.Directory.AddAccountAsync(user + "@example.org", PasswordCredential.Create(user + "-pw", 4096), 0, Ct);
+            await directory.AddAccountAsync(user + "@example.org", Credential(user + "-pw"), 0, ct);
         }
 
-        await _store.Directory.AddAliasAsync("team@example.org", ["alice@example.org", "bob@example.org"], Ct);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await directory.AddAliasAsync("team@example.org", ["alice@example.org", "bob@example.org"], ct);
     }
 
     private async Task<long> InboxIdAsync(string address)
     {
-        var account = await _store.Directory.FindAccountAsync(address, Ct);
-        return (await _store.Mailboxes.FindMailboxAsync(account!.Id, "INBOX", Ct))!.Id;
+        var account = await Store.Directory.FindAccountAsync(address, Ct);
+        return (await Store.Mailboxes.FindMailboxAsync(account!.Id, "INBOX", Ct))!.Id;
     }
 
-    private async Task<int> InboxCountAsync(string address) => (await _store.Mailboxes.ListMessagesAsync(await InboxIdAsync(address), Ct)).Count;
+    private async Task<int> InboxCountAsync(string address) => (await Store.Mailboxes.ListMessagesAsync(await InboxIdAsync(address), Ct)).Count;
 
     /// <summary>Sets the quota and stores one message of <paramref name="used"/> octets
     /// (the whole quota when omitted).</summary>
     private async Task FillAsync(string address, int quota, int? used = null)
     {
-        await _store.Directory.SetQuotaAsync(address, quota, 0, Ct);
+        await Store.Directory.SetQuotaAsync(address, quota, 0, Ct);
         var size = used ?? quota;
-        var writer = _store.Messages.CreateWriter();
+        var writer = Store.Messages.CreateWriter();
         await using (writer)
         {
             var body = Encoding.ASCII.GetBytes("Subject: filler\r\n\r\n" + new string('x', size - 21) + "\r\n");
             Assert.Equal(size, body.Length);
             await writer.WriteAsync(body, Ct);
             await using var staged = await writer.CompleteAsync(Ct);
-            await _store.Messages.CommitAsync(new DeliveryRequest(staged, "I"u8.ToArray(), "", [new LocalDelivery(await InboxIdAsync(address), Core.MessageFlags.None, [], DateTimeOffset.UtcNow)], [], null), Ct);
+            await Store.Messages.CommitAsync(new DeliveryRequest(staged, "I"u8.ToArray(), "", [new LocalDelivery(await InboxIdAsync(address), Core.MessageFlags.None, [], DateTimeOffset.UtcNow)], [], null), Ct);
         }
     }
 
@@ -86,10 +66,10 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
 
     private async Task<MimeMessage> SingleQueuedDsnAsync(string to)
     {
-        var entry = Assert.Single(await _store.Queue.ListAsync(Ct));
+        var entry = Assert.Single(await Store.Queue.ListAsync(Ct));
         Assert.Equal("", entry.Sender);
         Assert.Equal(to, Assert.Single(entry.Recipients).Address);
-        await using var stream = await _store.Messages.OpenMessageAsync(entry.MessageId, Ct);
+        await using var stream = await Store.Messages.OpenMessageAsync(entry.MessageId, Ct);
         return await MimeMessage.LoadAsync(stream, Ct);
     }
 
@@ -97,8 +77,8 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
     public async Task Rcpt_refuses_a_full_mailbox_with_452_and_a_size_above_the_quota_with_552()
     {
         await FillAsync("alice@example.org", 1000);
-        await _store.Directory.SetQuotaAsync("bob@example.org", 10_000, 0, Ct);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await Store.Directory.SetQuotaAsync("bob@example.org", 10_000, 0, Ct);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.HelloAsync();
 
         await h.ExpectAsync("MAIL FROM:<sender@remote.example>", "250 2.1.0");
@@ -131,7 +111,7 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
     {
         // Not full at RCPT (no SIZE declared), but the message does not fit at commit.
         await FillAsync("alice@example.org", 1000, 800);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.EnvelopeAsync("sender@remote.example", "alice@example.org");
         await h.ExpectAsync("DATA", "354");
         await h.ExpectAsync(Body(300), "452 4.2.2");
@@ -143,15 +123,15 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
         await h.ExpectAsync(Body(2000), "552 5.2.2");
 
         Assert.Equal(1, await InboxCountAsync("alice@example.org"));
-        Assert.Empty(await _store.Queue.ListAsync(Ct));
-        Assert.Equal(800, (await _store.Directory.GetQuotaUsageAsync((await _store.Directory.FindAccountAsync("alice@example.org", Ct))!.Id, Ct))!.UsedBytes);
+        Assert.Empty(await Store.Queue.ListAsync(Ct));
+        Assert.Equal(800, (await Store.Directory.GetQuotaUsageAsync((await Store.Directory.FindAccountAsync("alice@example.org", Ct))!.Id, Ct))!.UsedBytes);
     }
 
     [Fact]
     public async Task Relayed_mail_to_a_full_mailbox_is_accepted_for_the_others_and_bounced_with_a_dsn()
     {
-        await _store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await Store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.HelloAsync();
         await h.ExpectAsync("MAIL FROM:<sender@remote.example> RET=HDRS ENVID=env-42", "250 2.1.0");
         await h.ExpectAsync("RCPT TO:<alice@example.org> NOTIFY=FAILURE ORCPT=rfc822;Alice@example.org", "250 2.1.5");
@@ -191,8 +171,8 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
     [Fact]
     public async Task Ret_full_returns_the_whole_message_and_a_local_sender_gets_the_dsn_in_its_inbox()
     {
-        await _store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await Store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.HelloAsync();
         await h.ExpectAsync("MAIL FROM:<carol@example.org> RET=FULL", "250 2.1.0");
         await h.ExpectAsync("RCPT TO:<team@example.org>", "250 2.1.5");
@@ -200,9 +180,9 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
         await h.ExpectAsync(Body(1000), "250 2.0.0");
 
         Assert.Equal(1, await InboxCountAsync("bob@example.org"));
-        Assert.Empty(await _store.Queue.ListAsync(Ct));
-        var entry = Assert.Single(await _store.Mailboxes.ListMessagesAsync(await InboxIdAsync("carol@example.org"), Ct));
-        await using var stream = await _store.Messages.OpenMessageAsync(entry.MessageId, Ct);
+        Assert.Empty(await Store.Queue.ListAsync(Ct));
+        var entry = Assert.Single(await Store.Mailboxes.ListMessagesAsync(await InboxIdAsync("carol@example.org"), Ct));
+        await using var stream = await Store.Messages.OpenMessageAsync(entry.MessageId, Ct);
         var dsn = await MimeMessage.LoadAsync(stream, Ct);
         var report = Assert.IsType<MultipartReport>(dsn.Body);
         var rcpt = ((MessageDeliveryStatus)report[1]).StatusGroups.Skip(1).Single();
@@ -219,8 +199,8 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
     [InlineData("MAIL FROM:<>", "RCPT TO:<alice@example.org>")]
     public async Task No_dsn_for_notify_never_or_success_only_or_the_null_sender(string mail, string rcpt)
     {
-        await _store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await Store.Directory.SetQuotaAsync("alice@example.org", 300, 0, Ct);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.HelloAsync();
         await h.ExpectAsync(mail, "250 2.1.0");
         await h.ExpectAsync(rcpt, "250 2.1.5");
@@ -229,14 +209,14 @@ public sealed class QuotaTranscriptTests : IAsyncLifetime
         await h.ExpectAsync(Body(1000), "250 2.0.0");
         Assert.Equal(1, await InboxCountAsync("bob@example.org"));
         Assert.Equal(0, await InboxCountAsync("alice@example.org"));
-        Assert.Empty(await _store.Queue.ListAsync(Ct));
+        Assert.Empty(await Store.Queue.ListAsync(Ct));
     }
 
     [Fact]
     public async Task Bdat_last_to_a_full_mailbox_gets_the_same_replies()
     {
         await FillAsync("alice@example.org", 1000, 800);
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.EnvelopeAsync("sender@remote.example", "alice@example.org");
         var chunk = "Subject: b\r\n\r\n" + new string('c', 200) + "\r\n";
         await h.ExpectRawAsync($"BDAT {chunk.Length} LAST\r\n{chunk}", "452 4.2.2");

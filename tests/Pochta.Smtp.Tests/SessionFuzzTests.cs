@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Pochta.Sasl;
 using Pochta.Smtp.Tests.Protocol;
 using Pochta.Smtp.Tests.Support;
-using Pochta.Storage.Sqlite;
+using Pochta.Storage;
 using Pochta.Testing;
 
 namespace Pochta.Smtp.Tests;
@@ -18,7 +18,7 @@ namespace Pochta.Smtp.Tests;
 /// ends at EOF without an exception the host would log as a failure. A fixed seed keeps the run
 /// identical; a failure prints the input that caused it.
 /// </summary>
-public sealed partial class SessionFuzzTests : IAsyncLifetime
+public sealed partial class SessionFuzzTests : SqliteStoreTest
 {
     private const int Cases = 400;
 
@@ -32,25 +32,11 @@ public sealed partial class SessionFuzzTests : IAsyncLifetime
         "MAIL FROM:<a@remote.example>\r\nRCPT TO:<alice@example.org>\r\nRSET\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n",
     ];
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pochta-smtp-fuzz-" + Guid.NewGuid().ToString("N"));
-    private SqliteMailStore _store = null!;
-    private Authenticator _auth = null!;
-
-    public async Task InitializeAsync()
+    private protected override async Task SeedAsync(IDirectoryStore directory, CancellationToken ct)
     {
-        _store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _directory }, new FakeTimeProvider(DateTimeOffset.UtcNow));
-        await _store.InitializeAsync(CancellationToken.None);
-        _auth = new Authenticator(_store);
-        var ct = CancellationToken.None;
-        await _store.Directory.AddDomainAsync("example.org", ct);
-        await _store.Directory.AddAccountAsync("alice@example.org", PasswordCredential.Create("alice-pw", PasswordCredential.DefaultIterations), 0, ct);
-        await _store.Directory.AddAccountAsync("bob@example.org", PasswordCredential.Create("bob-pw", PasswordCredential.DefaultIterations), 2000, ct);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
+        // Fewer iterations than the authenticator's: the first good AUTH PLAIN also rehashes.
+        await directory.AddAccountAsync("alice@example.org", Credential("alice-pw"), 0, ct);
+        await directory.AddAccountAsync("bob@example.org", Credential("bob-pw"), 2000, ct);
     }
 
     [Fact]
@@ -69,7 +55,7 @@ public sealed partial class SessionFuzzTests : IAsyncLifetime
 
             input.AddRange("\r\nQUIT\r\n"u8.ToArray());
             var bytes = input.ToArray();
-            var h = SmtpHarness.Start(_store, _auth, new HarnessOptions { Remote = random.Next(2) == 0 ? "127.0.0.1" : "192.0.2.10", Protocol = random.Next(2) == 0 ? Core.MailProtocol.Submission : Core.MailProtocol.Smtp, Configure = NoDelays });
+            var h = SmtpHarness.Start(Store, Auth, new HarnessOptions { Remote = random.Next(2) == 0 ? "127.0.0.1" : "192.0.2.10", Protocol = random.Next(2) == 0 ? Core.MailProtocol.Submission : Core.MailProtocol.Smtp, Configure = NoDelays });
             await using (h)
             {
                 await h.SendAsync(bytes);
@@ -94,11 +80,11 @@ public sealed partial class SessionFuzzTests : IAsyncLifetime
         }
 
         // The fuzz reached the commit path, and what it committed respects bob's quota.
-        var alice = await _store.Directory.FindAccountAsync("alice@example.org", CancellationToken.None);
-        var inbox = await _store.Mailboxes.FindMailboxAsync(alice!.Id, "INBOX", CancellationToken.None);
-        Assert.NotEmpty(await _store.Mailboxes.ListMessagesAsync(inbox!.Id, CancellationToken.None));
-        var bob = await _store.Directory.FindAccountAsync("bob@example.org", CancellationToken.None);
-        var usage = await _store.Directory.GetQuotaUsageAsync(bob!.Id, CancellationToken.None);
+        var alice = await Store.Directory.FindAccountAsync("alice@example.org", CancellationToken.None);
+        var inbox = await Store.Mailboxes.FindMailboxAsync(alice!.Id, "INBOX", CancellationToken.None);
+        Assert.NotEmpty(await Store.Mailboxes.ListMessagesAsync(inbox!.Id, CancellationToken.None));
+        var bob = await Store.Directory.FindAccountAsync("bob@example.org", CancellationToken.None);
+        var usage = await Store.Directory.GetQuotaUsageAsync(bob!.Id, CancellationToken.None);
         Assert.InRange(usage!.UsedBytes, 0, 2000);
     }
 

@@ -12,44 +12,23 @@ namespace Pochta.Smtp.Tests;
 
 /// <summary>Transcripts against the real SqliteMailStore (WAL, fsync, group commit) and the real
 /// Authenticator: what a 250 promises is read back through the store's own API.</summary>
-public sealed class SqliteTranscriptTests : IAsyncLifetime
+public sealed class SqliteTranscriptTests : SqliteStoreTest
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pochta-smtp-" + Guid.NewGuid().ToString("N"));
-    private SqliteMailStore _store = null!;
-    private Authenticator _auth = null!;
-
-    public async Task InitializeAsync()
+    private protected override async Task SeedAsync(IDirectoryStore directory, CancellationToken ct)
     {
-        _store = new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _directory }, new FakeTimeProvider(DateTimeOffset.UtcNow));
-        await _store.InitializeAsync(CancellationToken.None);
-        _auth = new Authenticator(_store);
-        var ct = CancellationToken.None;
-        await _store.Directory.AddDomainAsync("example.org", ct);
-        await _store.Directory.AddAccountAsync("alice@example.org", PasswordCredential.Create("alice-pw", 4096), 0, ct);
-        await _store.Directory.AddAccountAsync("bob@example.org", PasswordCredential.Create("bob-pw", 4096), 0, ct);
-        await _store.Directory.AddAliasAsync("team@example.org", ["alice@example.org", "bob@example.org", "dave@remote.example"], ct);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await directory.AddAccountAsync("alice@example.org", Credential("alice-pw"), 0, ct);
+        await directory.AddAccountAsync("bob@example.org", Credential("bob-pw"), 0, ct);
+        await directory.AddAliasAsync("team@example.org", ["alice@example.org", "bob@example.org", "dave@remote.example"], ct);
     }
 
     private async Task<IReadOnlyList<string>> InboxAsync(string address)
     {
-        var account = await _store.Directory.FindAccountAsync(address, CancellationToken.None);
-        var inbox = await _store.Mailboxes.FindMailboxAsync(account!.Id, "INBOX", CancellationToken.None);
+        var account = await Store.Directory.FindAccountAsync(address, CancellationToken.None);
+        var inbox = await Store.Mailboxes.FindMailboxAsync(account!.Id, "INBOX", CancellationToken.None);
         var result = new List<string>();
-        foreach (var entry in await _store.Mailboxes.ListMessagesAsync(inbox!.Id, CancellationToken.None))
+        foreach (var entry in await Store.Mailboxes.ListMessagesAsync(inbox!.Id, CancellationToken.None))
         {
-            await using var stream = await _store.Messages.OpenMessageAsync(entry.MessageId, CancellationToken.None);
+            await using var stream = await Store.Messages.OpenMessageAsync(entry.MessageId, CancellationToken.None);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             result.Add(await reader.ReadToEndAsync());
         }
@@ -60,7 +39,7 @@ public sealed class SqliteTranscriptTests : IAsyncLifetime
     [Fact]
     public async Task Alias_delivery_is_one_blob_two_inbox_copies_and_a_queue_entry_with_dsn()
     {
-        await using var h = SmtpHarness.Start(_store, _auth);
+        await using var h = SmtpHarness.Start(Store, Auth);
         await h.HelloAsync();
         await h.ExpectAsync("MAIL FROM:<sender@remote.example> RET=HDRS ENVID=env1", "250 2.1.0");
         await h.ExpectAsync("RCPT TO:<team@example.org> NOTIFY=FAILURE,DELAY", "250 2.1.5");
@@ -74,7 +53,7 @@ public sealed class SqliteTranscriptTests : IAsyncLifetime
         Assert.StartsWith("Return-Path: <sender@remote.example>\r\nReceived: from client.example.net ([192.0.2.10])", alice, StringComparison.Ordinal);
         Assert.EndsWith("Subject: team\r\n\r\n.hello\r\n", alice, StringComparison.Ordinal);
 
-        var entry = Assert.Single(await _store.Queue.ListAsync(CancellationToken.None));
+        var entry = Assert.Single(await Store.Queue.ListAsync(CancellationToken.None));
         Assert.Equal("sender@remote.example", entry.Sender);
         Assert.Equal("env1", entry.EnvelopeId);
         Assert.False(entry.ReturnFullMessage);
@@ -86,7 +65,7 @@ public sealed class SqliteTranscriptTests : IAsyncLifetime
     [Fact]
     public async Task Pipelined_reset_and_disconnect_deliver_exactly_once()
     {
-        await using (var h = SmtpHarness.Start(_store, _auth))
+        await using (var h = SmtpHarness.Start(Store, Auth))
         {
             await h.HelloAsync();
             await h.SendAsync(
@@ -114,7 +93,7 @@ public sealed class SqliteTranscriptTests : IAsyncLifetime
     [Fact]
     public async Task Submission_with_the_real_authenticator()
     {
-        await using var h = SmtpHarness.Start(_store, _auth, new HarnessOptions { Protocol = MailProtocol.Submission, Remote = "127.0.0.1" });
+        await using var h = SmtpHarness.Start(Store, Auth, new HarnessOptions { Protocol = MailProtocol.Submission, Remote = "127.0.0.1" });
         var ehlo = await h.HelloAsync();
         Assert.Contains("AUTH", ehlo, StringComparison.Ordinal);
         Assert.Contains("PLAIN", ehlo, StringComparison.Ordinal);
@@ -130,13 +109,13 @@ public sealed class SqliteTranscriptTests : IAsyncLifetime
         await h.ExpectAsync("Subject: s\r\n\r\nsubmitted\r\n.", "250 2.0.0");
         var stored = Assert.Single(await InboxAsync("alice@example.org"));
         Assert.Contains("with ESMTPA", stored, StringComparison.Ordinal);
-        Assert.Equal("someone@remote.example", Assert.Single(Assert.Single(await _store.Queue.ListAsync(CancellationToken.None)).Recipients).Address);
+        Assert.Equal("someone@remote.example", Assert.Single(Assert.Single(await Store.Queue.ListAsync(CancellationToken.None)).Recipients).Address);
     }
 
     [Fact]
     public async Task Unknown_user_and_wrong_password_answer_alike()
     {
-        await using var h = SmtpHarness.Start(_store, _auth, new HarnessOptions { Protocol = MailProtocol.Submission, Remote = "127.0.0.1", Configure = o => o.AuthFailureDelay = TimeSpan.Zero });
+        await using var h = SmtpHarness.Start(Store, Auth, new HarnessOptions { Protocol = MailProtocol.Submission, Remote = "127.0.0.1", Configure = o => o.AuthFailureDelay = TimeSpan.Zero });
         await h.HelloAsync();
         var wrong = await AdvanceAsync(h, "AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0bob@example.org\0nope")));
         var unknown = await AdvanceAsync(h, "AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0nobody@example.org\0nope")));
