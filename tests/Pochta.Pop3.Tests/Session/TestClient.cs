@@ -33,6 +33,16 @@ internal sealed class TestClient : IAsyncDisposable
 
     public Task SendLineAsync(string line) => SendAsync(line + "\r\n");
 
+    /// <summary>Sends bytes as they are (8-bit and invalid UTF-8 included).</summary>
+    public async Task SendBytesAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Ends the client's side of the connection (the server reads EOF); reading goes on.</summary>
+    public async Task CloseOutputAsync() => await _toServer.Writer.CompleteAsync();
+
     /// <summary>The next line without CRLF, or null when the server closed the connection.</summary>
     public async Task<string?> ReadLineAsync()
     {
