@@ -23,4 +23,10 @@ public sealed class ServerOptions
     /// before their connections are closed.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Runs session code on the socket I/O threads instead of the thread pool (Kestrel's
+    /// <c>UnsafePreferInlineScheduling</c>): one thread hop less per read and write, at the risk
+    /// that a session computing for long holds up the others on its I/O queue. Off by default;
+    /// docs/benchmarks.md has the measurement.</summary>
+    public bool InlineScheduling { get; set; }
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -124,6 +125,7 @@ internal static partial class ServerHost
         var certificates = certificateConfigured ? CertificateStore.Load(tls, config.DataDirectory, server.HostName) : null;
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = server.ShutdownTimeout);
+        builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = server.InlineScheduling);
         var plan = new List<PlannedListener>();
 
         // 4. The host; options validators registered with ValidateOnStart run now.
