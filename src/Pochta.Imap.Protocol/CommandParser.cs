@@ -182,21 +182,12 @@ public static class CommandParser
         c.Space();
         var root = c.ReadAString();
         c.Space();
-        c.Expect((byte)'(');
-        var limits = new List<(string, ulong)>();
-        while (c.Peek != (byte)')')
+        var limits = c.ReadList(static (ref Cursor c) =>
         {
-            if (limits.Count > 0)
-            {
-                c.Space();
-            }
-
             var resource = c.ReadAtomUpper();
             c.Space();
-            limits.Add((resource, c.ReadNumber64()));
-        }
-
-        c.Expect((byte)')');
+            return (resource, c.ReadNumber64());
+        });
         return new SetQuotaCommand(tag, root, limits);
     }
 
@@ -252,26 +243,15 @@ public static class CommandParser
             return new IdCommand(tag, null);
         }
 
-        c.Expect((byte)'(');
-        var fields = new List<KeyValuePair<string, string?>>();
-        while (c.Peek != (byte)')')
+        var fields = c.ReadList(static (ref Cursor c) =>
         {
-            if (fields.Count > 0)
-            {
-                c.Space();
-            }
-
             var key = c.ReadString();
             c.Space();
-            var value = c.ReadNString();
-            if (fields.Count < 30)
-            {
-                fields.Add(new(key, value));
-            }
-        }
+            return new KeyValuePair<string, string?>(key, c.ReadNString());
+        });
 
-        c.Expect((byte)')');
-        return new IdCommand(tag, fields);
+        // RFC 2971 §3.3: at most 30 field-value pairs; more are read and dropped.
+        return new IdCommand(tag, fields.Count > 30 ? fields[..30] : fields);
     }
 
     private static SelectCommand ParseSelect(ref Cursor c, string tag, bool readOnly)
@@ -282,16 +262,8 @@ public static class CommandParser
         QResyncParameters? qresync = null;
         if (c.TrySpace())
         {
-            c.Expect((byte)'(');
-            var first = true;
-            while (c.Peek != (byte)')')
+            c.ReadEach((ref Cursor c) =>
             {
-                if (!first)
-                {
-                    c.Space();
-                }
-
-                first = false;
                 var p = c.ReadAtomUpper();
                 if (p == "CONDSTORE")
                 {
@@ -332,9 +304,7 @@ public static class CommandParser
                 {
                     throw new ImapParseException("Unknown select parameter");
                 }
-            }
-
-            c.Expect((byte)')');
+            });
         }
 
         return new SelectCommand(tag, mailbox, readOnly, condStore, qresync);
@@ -355,18 +325,7 @@ public static class CommandParser
             }
 
             c.Space();
-            c.Expect((byte)'(');
-            while (c.Peek != (byte)')')
-            {
-                if (uses.Count > 0)
-                {
-                    c.Space();
-                }
-
-                uses.Add(c.ReadFlagAtom());
-            }
-
-            c.Expect((byte)')');
+            uses = c.ReadList(static (ref Cursor c) => c.ReadFlagAtom());
             c.Expect((byte)')');
         }
 
@@ -397,18 +356,7 @@ public static class CommandParser
         var patterns = new List<string>();
         if (!lsub && c.Peek == (byte)'(')
         {
-            c.Expect((byte)'(');
-            while (c.Peek != (byte)')')
-            {
-                if (patterns.Count > 0)
-                {
-                    c.Space();
-                }
-
-                patterns.Add(c.ReadListMailbox());
-            }
-
-            c.Expect((byte)')');
+            patterns = c.ReadList(static (ref Cursor c) => c.ReadListMailbox());
             if (patterns.Count == 0)
             {
                 throw new ImapParseException("Empty pattern list");
@@ -429,14 +377,8 @@ public static class CommandParser
             }
 
             c.Space();
-            c.Expect((byte)'(');
-            while (c.Peek != (byte)')')
+            c.ReadEach((ref Cursor c) =>
             {
-                if (returns.Count > 0)
-                {
-                    c.Space();
-                }
-
                 var opt = c.ReadAtomUpper();
                 returns.Add(opt);
                 if (opt == "STATUS")
@@ -445,9 +387,7 @@ public static class CommandParser
                     c.Space();
                     statusItems = c.ReadAtomList();
                 }
-            }
-
-            c.Expect((byte)')');
+            });
         }
 
         return new ListCommand(tag, reference, patterns, selection, returns, statusItems, lsub);
@@ -560,18 +500,7 @@ public static class CommandParser
         var items = new List<FetchItem>();
         if (c.Peek == (byte)'(')
         {
-            c.Advance();
-            while (c.Peek != (byte)')')
-            {
-                if (items.Count > 0)
-                {
-                    c.Space();
-                }
-
-                ParseFetchAtt(ref c, items, allowMacro: false);
-            }
-
-            c.Expect((byte)')');
+            c.ReadEach((ref Cursor c) => ParseFetchAtt(ref c, items, allowMacro: false));
             if (items.Count == 0)
             {
                 throw new ImapParseException("Empty fetch list");
@@ -587,16 +516,8 @@ public static class CommandParser
         if (c.TrySpace())
         {
             // RFC 7162 §3.1.4 / §3.2.6: "(" CHANGEDSINCE SP n [SP VANISHED] ")"
-            c.Expect((byte)'(');
-            var first = true;
-            while (c.Peek != (byte)')')
+            c.ReadEach((ref Cursor c) =>
             {
-                if (!first)
-                {
-                    c.Space();
-                }
-
-                first = false;
                 var m = c.ReadAtomUpper();
                 if (m == "CHANGEDSINCE")
                 {
@@ -611,9 +532,7 @@ public static class CommandParser
                 {
                     throw new ImapParseException("Unknown fetch modifier");
                 }
-            }
-
-            c.Expect((byte)')');
+            });
         }
 
         return new FetchCommand(tag, uid, set, items, changedSince, vanished);
@@ -712,18 +631,7 @@ public static class CommandParser
             if (spec is SectionSpecifier.HeaderFields or SectionSpecifier.HeaderFieldsNot)
             {
                 c.Space();
-                c.Expect((byte)'(');
-                while (c.Peek != (byte)')')
-                {
-                    if (fields.Count > 0)
-                    {
-                        c.Space();
-                    }
-
-                    fields.Add(c.ReadAString());
-                }
-
-                c.Expect((byte)')');
+                fields = c.ReadList(static (ref Cursor c) => c.ReadAString());
                 if (fields.Count == 0)
                 {
                     throw new ImapParseException("Empty header list");
@@ -1006,6 +914,10 @@ public static class CommandParser
 
     internal static bool IsListChar(byte b) => IsAStringChar(b) || b is (byte)'%' or (byte)'*';
 
+    private delegate T ElementReader<T>(ref Cursor c);
+
+    private delegate void ElementAction(ref Cursor c);
+
     /// <summary>A position in the assembled command. Methods throw <see cref="ImapParseException"/>.</summary>
     private ref struct Cursor(ReadOnlySpan<byte> data, bool utf8Mailboxes)
     {
@@ -1117,22 +1029,13 @@ public static class CommandParser
 
         public (MessageFlags Flags, IReadOnlyList<string> Keywords) ReadFlagList(bool allowRecent)
         {
-            Expect((byte)'(');
             var flags = MessageFlags.None;
             var keywords = new List<string>();
-            var first = true;
-            while (Peek != (byte)')')
+            foreach (var flag in ReadList(static (ref Cursor c) => c.ReadFlagAtom()))
             {
-                if (!first)
-                {
-                    Space();
-                }
-
-                first = false;
-                AddFlag(ReadFlagAtom(), ref flags, keywords, allowRecent);
+                AddFlag(flag, ref flags, keywords, allowRecent);
             }
 
-            Expect((byte)')');
             return (flags, keywords);
         }
 
@@ -1162,22 +1065,34 @@ public static class CommandParser
             };
         }
 
-        public List<string> ReadAtomList()
+        public List<string> ReadAtomList() => ReadList(static (ref Cursor c) => c.ReadAtomUpper());
+
+        /// <summary>RFC 9051 §9 list syntax, <c>"(" element *(SP element) ")"</c> (an empty list
+        /// included): <paramref name="element"/> reads one element at a time.</summary>
+        public List<T> ReadList<T>(ElementReader<T> element)
+        {
+            var list = new List<T>();
+            ReadEach((ref Cursor c) => list.Add(element(ref c)));
+            return list;
+        }
+
+        /// <summary>The same list syntax for elements that act rather than return a value.</summary>
+        public void ReadEach(ElementAction element)
         {
             Expect((byte)'(');
-            var list = new List<string>();
+            var first = true;
             while (Peek != (byte)')')
             {
-                if (list.Count > 0)
+                if (!first)
                 {
                     Space();
                 }
 
-                list.Add(ReadAtomUpper());
+                first = false;
+                element(ref this);
             }
 
             Expect((byte)')');
-            return list;
         }
 
         public bool TryNil()
