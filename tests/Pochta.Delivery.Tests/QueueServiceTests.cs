@@ -156,8 +156,9 @@ public sealed class QueueServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_burst_for_one_destination_is_shared_by_all_its_connections()
     {
-        // Six messages due at once, two connections allowed: three each, at the same time
-        // (not six over one connection while the other slot stays free).
+        // Six messages due at once, two connections allowed: both carry some, at the same time
+        // (not six over one connection while the other slot stays free). The split depends on
+        // which connection asks for the next message first.
         _h.Options.MaxConnectionsPerDestination = 2;
         _fast.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ids = Enumerable.Range(0, 6).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
@@ -167,7 +168,36 @@ public sealed class QueueServiceTests : IAsyncLifetime
         await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all six messages");
         Assert.Equal(2, _fast.Connections);
         Assert.Equal(2, _fast.MaxConcurrentConnections);
-        Assert.Equal([3, 3], _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray());
+        var perConnection = _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray();
+        Assert.Equal(2, perConnection.Length);
+        Assert.Equal(6, perConnection.Sum());
+    }
+
+    [Fact]
+    public async Task A_destination_with_a_backlog_gets_more_connections_up_to_its_maximum()
+    {
+        // One connection to start with, three at most: while messages wait, each round of
+        // deliveries opens one more (Postfix's concurrency feedback).
+        _h.Options.InitialConnectionsPerDestination = 1;
+        _h.Options.MaxConnectionsPerDestination = 3;
+        var ids = Enumerable.Range(0, 60).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all sixty messages");
+        Assert.Equal(60, _fast.Delivered.Count());
+        Assert.InRange(_fast.MaxConcurrentConnections, 2, 3);
+        Assert.InRange(_fast.Connections, 2, 3);
+    }
+
+    [Fact]
+    public async Task A_destination_that_defers_everything_stays_at_its_initial_concurrency()
+    {
+        _h.Options.InitialConnectionsPerDestination = 1;
+        _h.Options.MaxConnectionsPerDestination = 3;
+        _fast.RcptReply = _ => "451 4.3.0 Later";
+        var ids = Enumerable.Range(0, 30).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id)?.Recipients[0].Attempts == 1), "one attempt each");
+        Assert.Equal(1, _fast.MaxConcurrentConnections);
     }
 
     [Fact]

@@ -33,11 +33,18 @@ public sealed class OutboundOptions
     [Range(1, 10_000)]
     public int MaxConnections { get; set; } = 50;
 
-    /// <summary>Simultaneous connections to one destination (domain or relay). 5 is where
-    /// Postfix starts (<c>initial_destination_concurrency</c>; it grows to 20); at 2 the relay
-    /// benchmark delivered 0.7× of what 5 did (docs/benchmarks.md).</summary>
+    /// <summary>Connections a destination (domain or relay) starts with: 5, as Postfix's
+    /// <c>initial_destination_concurrency</c> (at 2 the relay benchmark delivered 0.7× of what 5
+    /// did, docs/benchmarks.md). While the destination has messages waiting, each round of
+    /// deliveries adds one, up to <see cref="MaxConnectionsPerDestination"/>; a message deferred
+    /// for every recipient takes it back here.</summary>
     [Range(1, 1_000)]
-    public int MaxConnectionsPerDestination { get; set; } = 5;
+    public int InitialConnectionsPerDestination { get; set; } = 5;
+
+    /// <summary>The most simultaneous connections to one destination: 20, as Postfix's
+    /// <c>default_destination_concurrency_limit</c>. Below the initial value it caps that too.</summary>
+    [Range(1, 1_000)]
+    public int MaxConnectionsPerDestination { get; set; } = 20;
 
     /// <summary>Messages sent over one connection before it is closed.</summary>
     [Range(1, 100_000)]
