@@ -62,10 +62,10 @@ public sealed class OutboundDelivery(
     private readonly OutboundOptions _options = options.Value;
     private readonly RetryPolicy _retry = new(options.Value);
     private readonly OutboundConnectionCache _connections = new(options.Value.ConnectionCacheTime, timeProvider);
-    private readonly OutcomeWriter _outcomes = new(store);
+    private readonly OutcomeWriter _outcomes = new(store, options.Value.OutcomeCommitDelay);
 
     /// <summary>Messages of one run whose outcome commit may still be outstanding while the next is sent.</summary>
-    internal const int MaxUnrecorded = 4;
+    internal const int MaxUnrecorded = 8;
 
     internal string HostName => _options.HostName ?? serverOptions.Value.HostName;
 

@@ -88,6 +88,13 @@ public sealed class OutboundOptions
     /// each connection at the end of its run.</summary>
     public TimeSpan ConnectionCacheTime { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a delivery outcome may wait so that outcomes of other messages share its
+    /// commit (an fsync in the store's one writer, which the submissions use too). Zero commits
+    /// each as soon as the previous outcome commit is done. A crash in this time only repeats
+    /// the deliveries concerned (the window between a remote 250 and our commit, see
+    /// OutboundDelivery); accepted mail is never at stake.</summary>
+    public TimeSpan OutcomeCommitDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Per SMTP command (RFC 5321 §4.5.3.2 suggests minutes; DATA termination 10 min).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

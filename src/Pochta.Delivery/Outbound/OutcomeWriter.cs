@@ -8,8 +8,10 @@ namespace Pochta.Delivery.Outbound;
 /// many finished messages), with at most <see cref="MaxWrites"/> writes queued at a time.
 /// Each caller's task completes once its outcomes are committed (fsynced, like every store
 /// write): batching changes how many messages share a commit, never whether they are committed.
+/// A write waits <c>delay</c> first, so that at low rates (where no write is on its way) the
+/// outcomes of several messages still share one commit instead of one fsync each.
 /// </summary>
-internal sealed class OutcomeWriter(IMailStore store)
+internal sealed class OutcomeWriter(IMailStore store, TimeSpan delay)
 {
     /// <summary>Two: one committing in the store's writer while the next collects.</summary>
     private const int MaxWrites = 2;
@@ -50,6 +52,14 @@ internal sealed class OutcomeWriter(IMailStore store)
     {
         while (true)
         {
+            if (delay > TimeSpan.Zero)
+            {
+                // Real time on purpose (not the TimeProvider): a batching pause, not a schedule,
+                // so it must also pass under the fake clocks of tests. No token: shutdown waits
+                // for outcomes (see OutboundDelivery).
+                await Task.Delay(delay, CancellationToken.None).ConfigureAwait(false);
+            }
+
             List<(QueueEntryOutcomes Outcomes, TaskCompletionSource<bool> Done)> batch;
             lock (_gate)
             {
