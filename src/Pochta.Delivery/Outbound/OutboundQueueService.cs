@@ -235,6 +235,11 @@ public sealed class OutboundQueueService(
     /// one at a time, so a burst to one domain goes over all of its connections at once.</summary>
     private void Dispatch(DestinationWork work)
     {
+        if (_stopping.IsCancellationRequested)
+        {
+            return; // shutdown waits for the workers it knows of; none start after
+        }
+
         var starting = Math.Min(Math.Min(work.Limit - work.Active, _options.MaxConnections - _active), work.Waiting.Count);
         for (var i = 0; i < starting; i++)
         {
@@ -374,12 +379,9 @@ public sealed class OutboundQueueService(
             }
 
             // A connection came free: waiting work of any destination may start now.
-            if (!_stopping.IsCancellationRequested)
+            foreach (var other in _destinations.Values)
             {
-                foreach (var other in _destinations.Values)
-                {
-                    Dispatch(other);
-                }
+                Dispatch(other);
             }
         }
 
