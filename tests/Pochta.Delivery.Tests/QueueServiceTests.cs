@@ -122,6 +122,29 @@ public sealed class QueueServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stuck_domain_with_more_than_a_scan_batch_waiting_does_not_hold_up_the_others()
+    {
+        // Ten messages for a domain that does not answer, batches of three: the runner keeps
+        // three of them in memory and parks the rest, so its scans still reach the fast domain's
+        // mail (queued after them); once the slow domain answers, the parked ones are read again.
+        _h.Options.ScanBatchSize = 3;
+        _h.Options.MaxConnectionsPerDestination = 1;
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = Enumerable.Range(0, 10).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@slow.test").Id).ToList();
+        await StartAsync();
+        await _slow.ConnectionWaiting.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var fast = Enqueue("carol@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id) is null, "the fast domain");
+        Assert.Empty(_slow.Delivered);
+
+        _slow.Gate.SetResult();
+        await WaitUntilAsync(() => slow.All(id => _h.Store.Entry(id) is null), "all ten slow messages");
+        Assert.Equal(10, _slow.Delivered.Count());
+        Assert.Single(_fast.Delivered);
+    }
+
+    [Fact]
     public async Task Connections_per_destination_are_limited()
     {
         _h.Options.MaxConnectionsPerDestination = 2;

@@ -59,11 +59,6 @@ public sealed class OutboundQueueService(
     private readonly List<Task> _workers = [];
     private CancellationToken _stopping;
     private int _active;
-    private int _waiting;
-
-    /// <summary>The last scan filled its limit: more due work may be in the store than was read,
-    /// so the workers ask for a scan when the waiting lists run low.</summary>
-    private bool _scanTruncated;
 
     private int InitialConcurrency => Math.Min(_options.InitialConnectionsPerDestination, _options.MaxConnectionsPerDestination);
 
@@ -128,28 +123,25 @@ public sealed class OutboundQueueService(
     {
         var now = timeProvider.GetUtcNow();
         long[] held;
-        int room;
         lock (_gate)
         {
             _workers.RemoveAll(t => t.IsCompleted);
             _finishedDuringScan.Clear();
-            room = _options.ScanBatchSize - _waiting;
-            held = room > 0 ? [.. _held] : [];
-            _scanTruncated = room <= 0;
+            held = [.. _held];
         }
 
-        if (room > 0)
+        var due = await store.Queue.GetDueAsync(now, _options.ScanBatchSize, held, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
         {
-            var due = await store.Queue.GetDueAsync(now, room, held, cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            foreach (var entry in due)
             {
-                _scanTruncated = due.Count >= room;
-                foreach (var entry in due)
-                {
-                    Add(entry, now);
-                }
+                Add(entry, now);
             }
         }
+
+        // A full batch: more may be due. The next scan (paced, see ExecuteAsync) reads on from
+        // there, as everything this one read is now held.
+        var truncated = due.Count >= _options.ScanBatchSize;
 
         int holding;
         lock (_gate)
@@ -174,9 +166,9 @@ public sealed class OutboundQueueService(
             return wait < MaxSleep ? wait : MaxSleep;
         }
 
-        // It became due while this scan ran (after `now` was taken): scan again at once instead of
-        // waiting for the stall poll.
-        if (next.Value > now)
+        // It became due while this scan ran (after `now` was taken), or the batch was full: scan
+        // again at once instead of waiting for the stall poll.
+        if (next.Value > now || truncated)
         {
             return TimeSpan.Zero;
         }
@@ -225,8 +217,17 @@ public sealed class OutboundQueueService(
                 _held.Add(r.Id);
             }
 
-            work.Waiting.Enqueue(new OutboundWorkItem(entry, recipients));
-            _waiting++;
+            // A destination that cannot keep up (down, slow) keeps at most a batch in memory;
+            // the rest is only marked held, so that scans read past it to other destinations'
+            // work, and given back to the store's due list once its list runs low.
+            if (work.Waiting.Count >= _options.ScanBatchSize)
+            {
+                work.Parked.AddRange(recipients.Select(r => r.Id));
+            }
+            else
+            {
+                work.Waiting.Enqueue(new OutboundWorkItem(entry, recipients));
+            }
         }
     }
 
@@ -256,6 +257,9 @@ public sealed class OutboundQueueService(
         public Destination Destination { get; } = destination;
 
         public Queue<OutboundWorkItem> Waiting { get; } = new();
+
+        /// <summary>Held recipients beyond the waiting list's bound (read again from the store later).</summary>
+        public List<long> Parked { get; } = [];
 
         public int Active { get; set; }
 
@@ -296,14 +300,14 @@ public sealed class OutboundQueueService(
         {
             lock (owner._gate)
             {
-                if (!work.Waiting.TryDequeue(out var item))
+                var taken = work.Waiting.TryDequeue(out var item);
+                owner.UnparkIfLow(work);
+                if (!taken)
                 {
                     return null;
                 }
 
-                owner._waiting--;
-                owner.RefillIfLow();
-                _open.Add(item);
+                _open.Add(item!);
                 return item;
             }
         }
@@ -352,12 +356,19 @@ public sealed class OutboundQueueService(
         }
     }
 
-    /// <summary>Asks for a scan when the waiting lists run low and the last scan left work in the store (under the gate).</summary>
-    private void RefillIfLow()
+    /// <summary>Gives a destination's parked recipients back to the store's due list once its
+    /// waiting list is down to half a batch, and asks for a scan to read them (under the gate).
+    /// They were never dispatched, so a scan may read them at once.</summary>
+    private void UnparkIfLow(DestinationWork work)
     {
-        if (_scanTruncated && _waiting <= _options.ScanBatchSize / 2)
+        if (work.Parked.Count > 0 && work.Waiting.Count <= _options.ScanBatchSize / 2)
         {
-            _scanTruncated = false;
+            foreach (var id in work.Parked)
+            {
+                _held.Remove(id);
+            }
+
+            work.Parked.Clear();
             signal.Notify();
         }
     }
@@ -373,7 +384,8 @@ public sealed class OutboundQueueService(
 
             work.Active--;
             _active--;
-            if (work.Active == 0 && work.Waiting.Count == 0)
+            UnparkIfLow(work);
+            if (work.Active == 0 && work.Waiting.Count == 0 && work.Parked.Count == 0)
             {
                 _destinations.Remove(work.Destination.Key);
             }
