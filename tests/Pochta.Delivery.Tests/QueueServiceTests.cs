@@ -106,6 +106,27 @@ public sealed class QueueServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deferred_recipient_is_retried_on_time_while_another_domain_is_stuck()
+    {
+        // The stuck domain's work is held the whole time (its worker waits for a greeting), so
+        // the runner cannot sleep until a worker ends: the retry of the other domain is due.
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var replies = new Queue<string>(["451 4.3.0 Later", "250 2.1.5 OK"]);
+        _fast.RcptReply = _ => replies.Dequeue();
+        await StartAsync();
+        var slow = Enqueue("bob@slow.test");
+        await _slow.ConnectionWaiting.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var fast = Enqueue("carol@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id)?.Recipients[0].Attempts == 1, "the first attempt");
+        await Task.Delay(300); // its worker ends and the scan after it goes to sleep
+
+        _h.Time.Advance(TimeSpan.FromMinutes(1));
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id) is null, "the retry, with the stuck domain still held");
+        Assert.Single(_fast.Delivered);
+        Assert.NotNull(_h.Store.Entry(slow.Id));
+    }
+
+    [Fact]
     public async Task A_slow_domain_does_not_hold_up_the_others()
     {
         _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -29,7 +29,8 @@ public sealed class OutboundQueueService(
     TimeProvider timeProvider,
     ILogger<OutboundQueueService> logger) : BackgroundService
 {
-    /// <summary>Safety net when something is due but was not dispatched and nothing is running.</summary>
+    /// <summary>How soon to look again while due work is held: it hides the next due time of the
+    /// rest. Also the safety net when something is due but was not dispatched.</summary>
     private static readonly TimeSpan StallPoll = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest sleep between scans. Short because another process (the admin CLI's
@@ -143,15 +144,12 @@ public sealed class OutboundQueueService(
         // there, as everything this one read is now held.
         var truncated = due.Count >= _options.ScanBatchSize;
 
-        int holding;
         lock (_gate)
         {
             foreach (var work in _destinations.Values)
             {
                 Dispatch(work);
             }
-
-            holding = _held.Count;
         }
 
         var next = await store.Queue.GetNextDueAsync(cancellationToken).ConfigureAwait(false);
@@ -173,9 +171,11 @@ public sealed class OutboundQueueService(
             return TimeSpan.Zero;
         }
 
-        // Due work remains: held (in flight or waiting for a free connection) or beyond this
-        // scan's limit; a worker's progress wakes us.
-        return holding > 0 ? null : StallPoll;
+        // Due work remains, held (in flight, waiting for a connection, parked). It hides the
+        // next due time of what is not held (a deferred recipient's retry), and a worker may
+        // run for long (a stuck destination, a large backlog): look again after the stall poll
+        // even if no worker ends and no mail arrives meanwhile.
+        return StallPoll;
     }
 
     /// <summary>Puts an entry's due recipients that are not held into their destinations' lists (under the gate).</summary>
