@@ -143,6 +143,19 @@ public sealed class OutboundDelivery(
                         await finishing.Dequeue().ConfigureAwait(false);
                     }
                 }
+
+                // Kept open for the next run to this destination (or closed) at once, before the
+                // last commits: they do not need it, and a run starting meanwhile takes it
+                // instead of connecting anew.
+                var idle = session.Detach();
+                if (idle is null)
+                {
+                    await session.QuitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else if (!_connections.Return(destination.Key, idle))
+                {
+                    await OutboundConnectionCache.CloseAsync(idle.Client).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -164,17 +177,6 @@ public sealed class OutboundDelivery(
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
                 }
-            }
-
-            // Kept open for the next run to this destination, or closed now.
-            var idle = session.Detach();
-            if (idle is null)
-            {
-                await session.QuitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else if (!_connections.Return(destination.Key, idle))
-            {
-                await OutboundConnectionCache.CloseAsync(idle.Client).ConfigureAwait(false);
             }
         }
     }
