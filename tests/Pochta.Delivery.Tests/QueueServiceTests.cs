@@ -106,6 +106,27 @@ public sealed class QueueServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deferred_recipient_is_retried_on_time_while_another_domain_is_stuck()
+    {
+        // The stuck domain's work is held the whole time (its worker waits for a greeting), so
+        // the runner cannot sleep until a worker ends: the retry of the other domain is due.
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var replies = new Queue<string>(["451 4.3.0 Later", "250 2.1.5 OK"]);
+        _fast.RcptReply = _ => replies.Dequeue();
+        await StartAsync();
+        var slow = Enqueue("bob@slow.test");
+        await _slow.ConnectionWaiting.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var fast = Enqueue("carol@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id)?.Recipients[0].Attempts == 1, "the first attempt");
+        await Task.Delay(300); // its worker ends and the scan after it goes to sleep
+
+        _h.Time.Advance(TimeSpan.FromMinutes(1));
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id) is null, "the retry, with the stuck domain still held");
+        Assert.Single(_fast.Delivered);
+        Assert.NotNull(_h.Store.Entry(slow.Id));
+    }
+
+    [Fact]
     public async Task A_slow_domain_does_not_hold_up_the_others()
     {
         _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -119,6 +140,29 @@ public sealed class QueueServiceTests : IAsyncLifetime
 
         _slow.Gate.SetResult();
         await WaitUntilAsync(() => _h.Store.Entry(slow.Id) is null, "the slow domain");
+    }
+
+    [Fact]
+    public async Task A_stuck_domain_with_more_than_a_scan_batch_waiting_does_not_hold_up_the_others()
+    {
+        // Ten messages for a domain that does not answer, batches of three: the runner keeps
+        // three of them in memory and parks the rest, so its scans still reach the fast domain's
+        // mail (queued after them); once the slow domain answers, the parked ones are read again.
+        _h.Options.ScanBatchSize = 3;
+        _h.Options.MaxConnectionsPerDestination = 1;
+        _slow.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = Enumerable.Range(0, 10).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@slow.test").Id).ToList();
+        await StartAsync();
+        await _slow.ConnectionWaiting.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var fast = Enqueue("carol@fast.test");
+        await WaitUntilAsync(() => _h.Store.Entry(fast.Id) is null, "the fast domain");
+        Assert.Empty(_slow.Delivered);
+
+        _slow.Gate.SetResult();
+        await WaitUntilAsync(() => slow.All(id => _h.Store.Entry(id) is null), "all ten slow messages");
+        Assert.Equal(10, _slow.Delivered.Count());
+        Assert.Single(_fast.Delivered);
     }
 
     [Fact]
@@ -156,8 +200,9 @@ public sealed class QueueServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_burst_for_one_destination_is_shared_by_all_its_connections()
     {
-        // Six messages due at once, two connections allowed: three each, at the same time
-        // (not six over one connection while the other slot stays free).
+        // Six messages due at once, two connections allowed: both carry some, at the same time
+        // (not six over one connection while the other slot stays free). The split depends on
+        // which connection asks for the next message first.
         _h.Options.MaxConnectionsPerDestination = 2;
         _fast.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ids = Enumerable.Range(0, 6).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
@@ -167,7 +212,36 @@ public sealed class QueueServiceTests : IAsyncLifetime
         await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all six messages");
         Assert.Equal(2, _fast.Connections);
         Assert.Equal(2, _fast.MaxConcurrentConnections);
-        Assert.Equal([3, 3], _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray());
+        var perConnection = _fast.Delivered.GroupBy(t => t.Connection).Select(g => g.Count()).ToArray();
+        Assert.Equal(2, perConnection.Length);
+        Assert.Equal(6, perConnection.Sum());
+    }
+
+    [Fact]
+    public async Task A_destination_with_a_backlog_gets_more_connections_up_to_its_maximum()
+    {
+        // One connection to start with, three at most: while messages wait, each round of
+        // deliveries opens one more (Postfix's concurrency feedback).
+        _h.Options.InitialConnectionsPerDestination = 1;
+        _h.Options.MaxConnectionsPerDestination = 3;
+        var ids = Enumerable.Range(0, 60).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id) is null), "all sixty messages");
+        Assert.Equal(60, _fast.Delivered.Count());
+        Assert.InRange(_fast.MaxConcurrentConnections, 2, 3);
+        Assert.InRange(_fast.Connections, 2, 3);
+    }
+
+    [Fact]
+    public async Task A_destination_that_defers_everything_stays_at_its_initial_concurrency()
+    {
+        _h.Options.InitialConnectionsPerDestination = 1;
+        _h.Options.MaxConnectionsPerDestination = 3;
+        _fast.RcptReply = _ => "451 4.3.0 Later";
+        var ids = Enumerable.Range(0, 30).Select(_ => _h.Store.Enqueue("alice@pochta.test", Harness.AsciiMessage, _h.Time.GetUtcNow(), "bob@fast.test").Id).ToList();
+        await StartAsync();
+        await WaitUntilAsync(() => ids.All(id => _h.Store.Entry(id)?.Recipients[0].Attempts == 1), "one attempt each");
+        Assert.Equal(1, _fast.MaxConcurrentConnections);
     }
 
     [Fact]

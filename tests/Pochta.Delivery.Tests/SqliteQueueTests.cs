@@ -186,4 +186,35 @@ public sealed class SqliteQueueTests : IAsyncLifetime
         Assert.Null(await store.Queue.GetAsync(queueId, CancellationToken.None));
         Assert.Equal(2, _server.Transactions.Count(t => t.RcptLines.Count == 1));
     }
+
+    [Fact]
+    public async Task A_451_to_the_data_is_retried_on_the_schedule_and_the_message_delivered_once()
+    {
+        // RFC 5321 §4.2.5: a 4yz reply to the end of data means the message was not taken;
+        // the recipient is deferred (first retry after 1 minute, fake time) and sent again.
+        var replies = new Queue<string>(["451 4.3.0 Try again later", "250 2.0.0 Queued as 2"]);
+        _server.DataReply = () => replies.Dequeue();
+        await using var store = await OpenStoreAsync();
+        var queueId = await SubmitAsync(store, "alice@pochta.test", "bob@remote.test");
+        using var service = CreateService(store);
+        await service.StartAsync(CancellationToken.None);
+        _signal.Notify();
+
+        await WaitUntilAsync(async () => (await store.Queue.GetAsync(queueId, CancellationToken.None))?.Recipients.Single().Attempts == 1, "the first attempt");
+        var r = (await store.Queue.GetAsync(queueId, CancellationToken.None))!.Recipients.Single();
+        Assert.Equal((RecipientState.Deferred, "451 4.3.0 Try again later", Harness.Start + TimeSpan.FromMinutes(1)), (r.State, r.LastReply, r.NextAttemptAt!.Value));
+
+        _time.Advance(TimeSpan.FromSeconds(59));
+        _signal.Notify();
+        await Task.Delay(300);
+        Assert.Equal(1, (await store.Queue.GetAsync(queueId, CancellationToken.None))!.Recipients.Single().Attempts); // not before its time
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await WaitUntilAsync(async () => await store.Queue.GetAsync(queueId, CancellationToken.None) is null, "delivery on the retry");
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.Empty(replies);
+        Assert.Equal(2, _server.Transactions.Count(t => t.RcptLines.Count == 1));
+        Assert.Equal(["bob@remote.test"], Assert.Single(_server.Delivered).Accepted);
+    }
 }

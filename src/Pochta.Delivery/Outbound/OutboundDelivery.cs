@@ -19,16 +19,31 @@ public enum AttemptResult
 /// <param name="Reply">The remote reply, or a synthesised one in the same shape.</param>
 public sealed record RecipientAttempt(QueueRecipientInfo Recipient, AttemptResult Result, string Reply, string? RemoteHost, bool RemoteOffersDsn);
 
+/// <summary>Where one delivery run (one connection's worth of work for one destination) takes
+/// its messages from: the queue runner hands out more while the destination has some waiting.</summary>
+public interface IOutboundWorkSource
+{
+    /// <summary>The next message for this run, or null when there is none (the run ends).</summary>
+    OutboundWorkItem? TryTake();
+
+    /// <summary>Called once the item's outcomes are committed (or could not be: then its
+    /// recipients are still pending in the store and become due again).</summary>
+    void Completed(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts);
+}
+
 /// <summary>
 /// Delivers work for one destination: resolves the route, then sends each message in turn over
 /// one reused connection (all its recipients for that destination in one transaction), moving
 /// to the next MX host when a host cannot be reached. The connection outlives the run for
-/// <see cref="OutboundOptions.ConnectionCacheTime"/>, for the destination's next run. After each message its outcomes are
-/// recorded (and DSNs committed) before the next message is sent.
+/// <see cref="OutboundOptions.ConnectionCacheTime"/>, for the destination's next run. Each
+/// message's outcomes are recorded (DSNs committed first) while the following messages are sent,
+/// at most <see cref="MaxUnrecorded"/> messages behind; a run ends only after its last commit.
+/// The commits of all runs are coalesced (<see cref="OutcomeWriter"/>).
 ///
 /// Crash safety: the only window for a duplicate delivery is between the remote server's 250
 /// after DATA and our commit of the outcome (RecordOutcomesAsync). A crash there leaves the
-/// recipient pending, so it is sent again after restart. Outcomes are recorded with
+/// recipient pending, so it is sent again after restart (at most <see cref="MaxUnrecorded"/>
+/// messages per connection are in that window at once). Outcomes are recorded with
 /// <see cref="CancellationToken.None"/> so that an orderly shutdown never widens that window.
 /// DSNs are committed before the outcomes: a crash between the two repeats a notice rather
 /// than losing it.
@@ -47,11 +62,25 @@ public sealed class OutboundDelivery(
     private readonly OutboundOptions _options = options.Value;
     private readonly RetryPolicy _retry = new(options.Value);
     private readonly OutboundConnectionCache _connections = new(options.Value.ConnectionCacheTime, timeProvider);
+    private readonly OutcomeWriter _outcomes = new(store, options.Value.OutcomeCommitDelay);
+
+    /// <summary>Messages of one run whose outcome commit may still be outstanding while the next is sent.</summary>
+    internal const int MaxUnrecorded = 8;
 
     internal string HostName => _options.HostName ?? serverOptions.Value.HostName;
 
-    public async Task DeliverAsync(Destination destination, IReadOnlyList<OutboundWorkItem> items, CancellationToken cancellationToken)
+    /// <summary>Delivers these items (a run with a fixed list of work).</summary>
+    public Task DeliverAsync(Destination destination, IReadOnlyList<OutboundWorkItem> items, CancellationToken cancellationToken) =>
+        DeliverAsync(destination, new ListSource(items), cancellationToken);
+
+    public async Task DeliverAsync(Destination destination, IOutboundWorkSource source, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.TryTake() is not { } first)
+        {
+            return;
+        }
+
         RouteResolution route;
         try
         {
@@ -74,9 +103,9 @@ public sealed class OutboundDelivery(
                 _ => (AttemptResult.Temporary, "451 4.4.3 Temporary DNS failure looking up the recipient domain"),
             };
             logger.LogInformation("Route for {Destination}: {Status}", destination.Key, route.Status);
-            foreach (var item in items)
+            for (var item = first; item is not null; item = source.TryTake())
             {
-                await FinishAsync(item, item.Recipients.Select(r => new RecipientAttempt(r, result, reply, null, false)).ToList()).ConfigureAwait(false);
+                await FinishAsync(item, item.Recipients.Select(r => new RecipientAttempt(r, result, reply, null, false)).ToList(), source).ConfigureAwait(false);
             }
 
             return;
@@ -85,13 +114,13 @@ public sealed class OutboundDelivery(
         var session = new DestinationSession(route.Hosts, destination, dns, store, signer, _options, HostName, timeProvider, logger, _connections.Take(destination.Key));
         await using (session.ConfigureAwait(false))
         {
-            // The outcome of message n is committed (an fsync) while message n+1 is being sent;
-            // outcomes are still committed in order, and all of them before the run ends. The
+            // The outcomes of the last messages are committed (fsyncs, coalesced with other
+            // runs') while the next ones are sent; all of them before the run ends. The
             // duplicate window stays the one documented above (remote 250 → our commit).
-            var finishing = Task.CompletedTask;
+            var finishing = new Queue<Task>();
             try
             {
-                foreach (var item in items)
+                for (var item = first; item is not null; item = source.TryTake())
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     IReadOnlyList<RecipientAttempt> attempts;
@@ -108,24 +137,46 @@ public sealed class OutboundDelivery(
                         attempts = item.Recipients.Select(r => new RecipientAttempt(r, AttemptResult.Temporary, "451 4.3.0 Local error while sending the message", null, false)).ToList();
                     }
 
-                    await finishing.ConfigureAwait(false);
-                    finishing = FinishAsync(item, attempts);
+                    finishing.Enqueue(FinishAsync(item, attempts, source));
+                    while (finishing.Count >= MaxUnrecorded || (finishing.Count > 0 && finishing.Peek().IsCompleted))
+                    {
+                        await finishing.Dequeue().ConfigureAwait(false);
+                    }
+                }
+
+                // Kept open for the next run to this destination (or closed) at once, before the
+                // last commits: they do not need it, and a run starting meanwhile takes it
+                // instead of connecting anew.
+                var idle = session.Detach();
+                if (idle is null)
+                {
+                    await session.QuitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else if (!_connections.Return(destination.Key, idle))
+                {
+                    await OutboundConnectionCache.CloseAsync(idle.Client).ConfigureAwait(false);
                 }
             }
             finally
             {
-                await finishing.ConfigureAwait(false);
-            }
+                // Every outstanding commit is awaited, even after a failed one.
+                Exception? failed = null;
+                while (finishing.TryDequeue(out var task))
+                {
+                    try
+                    {
+                        await task.ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        failed ??= ex;
+                    }
+                }
 
-            // Kept open for the next run to this destination, or closed now.
-            var idle = session.Detach();
-            if (idle is null)
-            {
-                await session.QuitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else if (!_connections.Return(destination.Key, idle))
-            {
-                await OutboundConnectionCache.CloseAsync(idle.Client).ConfigureAwait(false);
+                if (failed is not null)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+                }
             }
         }
     }
@@ -134,7 +185,21 @@ public sealed class OutboundDelivery(
     public ValueTask DisposeAsync() => _connections.DisposeAsync();
 
     /// <summary>Turns attempt results into stored outcomes (retry time, expiry) and DSNs.</summary>
-    public async Task FinishAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts)
+    public Task FinishAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts) => FinishAsync(item, attempts, null);
+
+    private async Task FinishAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts, IOutboundWorkSource? source)
+    {
+        try
+        {
+            await RecordAsync(item, attempts).ConfigureAwait(false);
+        }
+        finally
+        {
+            source?.Completed(item, attempts);
+        }
+    }
+
+    private async Task RecordAsync(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts)
     {
         var now = timeProvider.GetUtcNow();
         var entry = item.Entry;
@@ -210,10 +275,27 @@ public sealed class OutboundDelivery(
             }
         }
 
-        await store.Queue.RecordOutcomesAsync(entry.Id, outcomes, CancellationToken.None).ConfigureAwait(false);
+        if (!await _outcomes.RecordAsync(entry.Id, outcomes).ConfigureAwait(false))
+        {
+            // Deleted meanwhile (`pochta queue delete`): nothing is left to record.
+            logger.LogWarning("Queue {QueueId} was removed while it was being delivered", entry.Id);
+            return;
+        }
+
         foreach (var a in attempts)
         {
             logger.LogInformation("Queue {QueueId} to {Recipient}: {Result} via {Host}: {Reply}", entry.Id, a.Recipient.Address, a.Result, a.RemoteHost ?? "-", a.Reply);
+        }
+    }
+
+    private sealed class ListSource(IReadOnlyList<OutboundWorkItem> items) : IOutboundWorkSource
+    {
+        private int _next;
+
+        public OutboundWorkItem? TryTake() => _next < items.Count ? items[_next++] : null;
+
+        public void Completed(OutboundWorkItem item, IReadOnlyList<RecipientAttempt> attempts)
+        {
         }
     }
 

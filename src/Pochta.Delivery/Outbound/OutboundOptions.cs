@@ -33,11 +33,18 @@ public sealed class OutboundOptions
     [Range(1, 10_000)]
     public int MaxConnections { get; set; } = 50;
 
-    /// <summary>Simultaneous connections to one destination (domain or relay). 5 is where
-    /// Postfix starts (<c>initial_destination_concurrency</c>; it grows to 20); at 2 the relay
-    /// benchmark delivered 0.7× of what 5 did (docs/benchmarks.md).</summary>
+    /// <summary>Connections a destination (domain or relay) starts with: 5, as Postfix's
+    /// <c>initial_destination_concurrency</c> (at 2 the relay benchmark delivered 0.7× of what 5
+    /// did, docs/benchmarks.md). While the destination has messages waiting, each round of
+    /// deliveries adds one, up to <see cref="MaxConnectionsPerDestination"/>; a message deferred
+    /// for every recipient takes it back here.</summary>
     [Range(1, 1_000)]
-    public int MaxConnectionsPerDestination { get; set; } = 5;
+    public int InitialConnectionsPerDestination { get; set; } = 5;
+
+    /// <summary>The most simultaneous connections to one destination: 20, as Postfix's
+    /// <c>default_destination_concurrency_limit</c>. Below the initial value it caps that too.</summary>
+    [Range(1, 1_000)]
+    public int MaxConnectionsPerDestination { get; set; } = 20;
 
     /// <summary>Messages sent over one connection before it is closed.</summary>
     [Range(1, 100_000)]
@@ -80,6 +87,13 @@ public sealed class OutboundOptions
     /// same destination (Postfix: <c>smtp_connection_cache_time_limit</c> = 2s). Zero closes
     /// each connection at the end of its run.</summary>
     public TimeSpan ConnectionCacheTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a delivery outcome may wait so that outcomes of other messages share its
+    /// commit (an fsync in the store's one writer, which the submissions use too). Zero commits
+    /// each as soon as the previous outcome commit is done. A crash in this time only repeats
+    /// the deliveries concerned (the window between a remote 250 and our commit, see
+    /// OutboundDelivery); accepted mail is never at stake.</summary>
+    public TimeSpan OutcomeCommitDelay { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Per SMTP command (RFC 5321 §4.5.3.2 suggests minutes; DATA termination 10 min).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);

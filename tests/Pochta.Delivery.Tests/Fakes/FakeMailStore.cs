@@ -207,10 +207,14 @@ public sealed class FakeMailStore : IMailStore
 
         public Task<QueueEntryInfo?> GetAsync(long queueId, CancellationToken cancellationToken) => Task.FromResult(owner.Entry(queueId));
 
-        public async Task<IReadOnlyList<QueueEntryInfo>> GetDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<QueueEntryInfo>> GetDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+            GetDueAsync(now, limit, [], cancellationToken);
+
+        public async Task<IReadOnlyList<QueueEntryInfo>> GetDueAsync(DateTimeOffset now, int limit, IReadOnlyCollection<long> excludedRecipients, CancellationToken cancellationToken)
         {
+            var excluded = excludedRecipients.ToHashSet();
             var due = owner.Entries()
-                .Where(e => e.Recipients.Any(r => Pending(r) && (r.NextAttemptAt is null || r.NextAttemptAt <= now)))
+                .Where(e => e.Recipients.Any(r => Pending(r) && (r.NextAttemptAt is null || r.NextAttemptAt <= now) && !excluded.Contains(r.Id)))
                 .Take(limit).ToList();
             if (owner.AfterDueSnapshot is { } hook)
             {
@@ -229,36 +233,68 @@ public sealed class FakeMailStore : IMailStore
             lock (owner._gate)
             {
                 Interlocked.Increment(ref owner._recordCalls);
-                var entry = owner._queue[queueId];
-                var recipients = entry.Recipients.Select(r =>
+                if (!Record(queueId, outcomes))
                 {
-                    var o = outcomes.FirstOrDefault(x => x.RecipientId == r.Id);
-                    return o is null ? r : r with
-                    {
-                        State = o.State,
-                        Attempts = r.Attempts + 1,
-                        NextAttemptAt = o.NextAttemptAt,
-                        LastReply = o.Reply,
-                        RemoteHost = o.RemoteHost,
-                        DelayNotified = o.DelayNotified,
-                    };
-                }).ToList();
-                foreach (var r in recipients.Where(r => !Pending(r)))
-                {
-                    owner.FinalRecipients[r.Id] = r;
-                }
-
-                if (recipients.All(r => !Pending(r)))
-                {
-                    owner._queue.Remove(queueId);
-                }
-                else
-                {
-                    owner._queue[queueId] = entry with { Recipients = recipients };
+                    throw new StoreNotFoundException("No such queue entry.");
                 }
             }
 
             return Task.CompletedTask;
+        }
+
+        public Task<IReadOnlyList<long>> RecordOutcomesAsync(IReadOnlyList<QueueEntryOutcomes> entries, CancellationToken cancellationToken)
+        {
+            var missing = new List<long>();
+            lock (owner._gate)
+            {
+                Interlocked.Increment(ref owner._recordCalls);
+                foreach (var e in entries)
+                {
+                    if (!Record(e.QueueId, e.Outcomes))
+                    {
+                        missing.Add(e.QueueId);
+                    }
+                }
+            }
+
+            return Task.FromResult<IReadOnlyList<long>>(missing);
+        }
+
+        private bool Record(long queueId, IReadOnlyList<RecipientOutcome> outcomes)
+        {
+            if (!owner._queue.TryGetValue(queueId, out var entry) || !outcomes.All(o => entry.Recipients.Any(r => r.Id == o.RecipientId)))
+            {
+                return false;
+            }
+
+            var recipients = entry.Recipients.Select(r =>
+            {
+                var o = outcomes.FirstOrDefault(x => x.RecipientId == r.Id);
+                return o is null ? r : r with
+                {
+                    State = o.State,
+                    Attempts = r.Attempts + 1,
+                    NextAttemptAt = o.NextAttemptAt,
+                    LastReply = o.Reply,
+                    RemoteHost = o.RemoteHost,
+                    DelayNotified = o.DelayNotified,
+                };
+            }).ToList();
+            foreach (var r in recipients.Where(r => !Pending(r)))
+            {
+                owner.FinalRecipients[r.Id] = r;
+            }
+
+            if (recipients.All(r => !Pending(r)))
+            {
+                owner._queue.Remove(queueId);
+            }
+            else
+            {
+                owner._queue[queueId] = entry with { Recipients = recipients };
+            }
+
+            return true;
         }
 
         public Task<int> RescheduleNowAsync(long? queueId, CancellationToken cancellationToken) => throw new NotSupportedException();
