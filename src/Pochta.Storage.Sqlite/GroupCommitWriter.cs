@@ -60,6 +60,33 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
     public override void Cancel() => _completion.TrySetCanceled(token);
 }
 
+/// <summary>Background work of the writer (lazy reclamation): <see cref="HasWork"/> runs inside
+/// every foreground batch (cheap), <see cref="Step"/> in its own transaction only while no
+/// foreground operation waits, and returns whether more work remains.</summary>
+internal sealed record BackgroundWork(Func<Db, bool> HasWork, Func<WriteContext, bool> Step);
+
+/// <summary>One background step as an operation: nobody awaits it; a failure is logged by the batch.</summary>
+internal sealed class BackgroundOp(Func<WriteContext, bool> step) : WriteOp
+{
+    public bool More { get; private set; }
+
+    public bool Failed { get; private set; }
+
+    public override CancellationToken Token => CancellationToken.None;
+
+    public override void Execute(WriteContext context) => More = step(context);
+
+    public override void Succeed()
+    {
+    }
+
+    public override void Fail(Exception exception) => Failed = true;
+
+    public override void Cancel()
+    {
+    }
+}
+
 /// <summary>
 /// Group commit. Every write of the store is an operation on one queue, drained by one loop on
 /// a dedicated thread that owns the only write connection. Whatever queued up while the
@@ -79,11 +106,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Action<int>? _beforeCommit;
+    private readonly BackgroundWork? _background;
+    private bool _backgroundPending;
     private long _batches;
     private long _operations;
+    private long _backgroundSteps;
 
-    public GroupCommitWriter(Db db, TimeProvider time, IChangeBus bus, BlobFiles blobs, SqliteStoreOptions options, ILogger logger)
+    public GroupCommitWriter(Db db, TimeProvider time, IChangeBus bus, BlobFiles blobs, SqliteStoreOptions options, ILogger logger, BackgroundWork? background = null)
     {
+        _background = background;
+        _backgroundPending = background is not null;
         _db = db;
         _context = new WriteContext(db, time);
         _bus = bus;
@@ -102,6 +134,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Operations committed so far.</summary>
     public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Background steps committed so far (not counted in <see cref="Batches"/> or <see cref="Operations"/>).</summary>
+    public long BackgroundSteps => Interlocked.Read(ref _backgroundSteps);
 
     public Task<T> RunAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
     {
@@ -139,9 +174,33 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         var batch = new List<WriteOp>(_maxBatch);
         try
         {
-            // Blocks this dedicated thread only; whatever arrives during a COMMIT forms the next batch.
-            foreach (var first in _queue.GetConsumingEnumerable())
+            while (true)
             {
+                // Foreground first: background work runs only when nothing is queued, one small
+                // step (its own short transaction) at a time, so a write that arrives meanwhile
+                // waits for at most one step. Blocks this dedicated thread only; whatever arrives
+                // during a COMMIT forms the next batch.
+                WriteOp? first;
+                if (_backgroundPending)
+                {
+                    if (!_queue.TryTake(out first))
+                    {
+                        if (_queue.IsAddingCompleted)
+                        {
+                            // Stopping: drain what is queued; the rest of the work resumes at the next start.
+                            _backgroundPending = false;
+                            continue;
+                        }
+
+                        RunBackgroundStep();
+                        continue;
+                    }
+                }
+                else if (!_queue.TryTake(out first, Timeout.Infinite))
+                {
+                    break;
+                }
+
                 Take(batch, first);
                 while (batch.Count < _maxBatch && _queue.TryTake(out var op))
                 {
@@ -172,6 +231,23 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             _stopped.TrySetResult();
         }
+    }
+
+    private void RunBackgroundStep()
+    {
+        var op = new BackgroundOp(_background!.Step);
+        try
+        {
+            RunBatch([op], background: true);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogCritical(ex, "Write loop failure in background work");
+            op.Fail(ex);
+        }
+
+        // After a failure the work waits for the next foreground batch to look again (no hot loop).
+        _backgroundPending = op.More && !op.Failed;
     }
 
     private static void Take(List<WriteOp> batch, WriteOp op)
@@ -233,7 +309,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
-    private void RunBatch(List<WriteOp> batch)
+    private void RunBatch(List<WriteOp> batch, bool background = false)
     {
         var done = new List<WriteOp>(batch.Count);
         List<string> garbage = [];
@@ -262,6 +338,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
             }
 
+            if (_background is not null && !_backgroundPending && done.Count > 0)
+            {
+                _backgroundPending = _background.HasWork(_db);
+            }
+
             using (var reader = _db.Query("SELECT hash FROM blob_garbage"))
             {
                 while (reader.Read())
@@ -275,7 +356,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _db.Exec("DELETE FROM blob_garbage");
             }
 
-            _beforeCommit?.Invoke(done.Count);
+            if (!background)
+            {
+                _beforeCommit?.Invoke(done.Count);
+            }
+
             _db.Exec("COMMIT");
         }
         catch (Exception ex)
@@ -299,8 +384,15 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _operations, done.Count);
+        if (background)
+        {
+            Interlocked.Add(ref _backgroundSteps, done.Count);
+        }
+        else
+        {
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _operations, done.Count);
+        }
 
         // Files whose last reference went are unlinked before the callers hear back, so a
         // completed delete has freed its space.

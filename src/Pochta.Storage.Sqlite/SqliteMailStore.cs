@@ -91,6 +91,7 @@ public sealed class SqliteMailStore : IMailStore
             CreatePrivateDirectory(TempDirectory);
             Blobs.EnsureLayout();
             var db = Db.Open(DatabasePath, writer: true);
+            bool owner;
             try
             {
                 var applied = Schema.Apply(db);
@@ -99,7 +100,8 @@ public sealed class SqliteMailStore : IMailStore
                     _logger.LogInformation("Applied {Count} schema migrations to {Path}", applied, DatabasePath);
                 }
 
-                if (TryTakeOwnership())
+                owner = TryTakeOwnership();
+                if (owner)
                 {
                     Recover(db);
                 }
@@ -116,7 +118,11 @@ public sealed class SqliteMailStore : IMailStore
                 throw;
             }
 
-            _writer = new GroupCommitWriter(db, Time, Changes, Blobs, Options, _logger);
+            // Only the owner reclaims in the background (it alone may unlink the freed files); what
+            // another process frees is reclaimed by the owner after its next write, or at its start.
+            var batch = Options.ReclaimBatchSize;
+            var background = owner && batch > 0 ? new BackgroundWork(Reclaimer.HasWork, ctx => Reclaimer.Step(ctx, batch)) : null;
+            _writer = new GroupCommitWriter(db, Time, Changes, Blobs, Options, _logger, background);
         }
 
         return Task.CompletedTask;
@@ -135,13 +141,10 @@ public sealed class SqliteMailStore : IMailStore
             staged++;
         }
 
-        // Triggers keep refcounts exact inside every transaction; rows at zero cannot survive a
-        // commit, but a blob_garbage row can (its files were not yet unlinked): clear it.
-        db.ExecRaw("BEGIN IMMEDIATE");
+        // Unreferenced messages and blobs are still listed in message_garbage (reclaimed in the
+        // background from now on); a blob_garbage row can survive a crash between a commit and
+        // its unlinks, and the file pass below covers it.
         db.Exec("DELETE FROM blob_garbage");
-        db.Exec("DELETE FROM messages WHERE refcount <= 0");
-        db.Exec("DELETE FROM blobs WHERE refcount <= 0");
-        db.ExecRaw("COMMIT");
 
         var blobs = Blobs.RemoveUnreferenced(hash => db.Scalar("SELECT 1 FROM blobs WHERE hash = $h AND data IS NULL", ("$h", hash)) is not null);
         if (staged + blobs > 0)
@@ -225,6 +228,21 @@ public sealed class SqliteMailStore : IMailStore
             ReturnReader(db);
         }
     }
+
+    /// <summary>Reclaims now, through the writer, every message that no mailbox entry or queue
+    /// entry references any more and every body that no message names (otherwise done in the
+    /// background after expunges and deletions). For tests and administration; completes when
+    /// nothing is left to reclaim.</summary>
+    public async Task ReclaimAsync(CancellationToken cancellationToken)
+    {
+        var batch = Math.Max(1, Options.ReclaimBatchSize);
+        while (await WriteAsync(ctx => Reclaimer.Step(ctx, batch), cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>Background reclamation steps committed since start.</summary>
+    public long ReclaimSteps => _writer?.BackgroundSteps ?? 0;
 
     internal Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) =>
         Writer.RunAsync(work, cancellationToken);

@@ -4,8 +4,13 @@ namespace Pochta.Storage.Sqlite;
 
 internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
 {
-    public Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken) =>
-        BulkExpunge.RunAsync(store, mailboxId, uids, cancellationToken);
+    /// <summary>The same operation as <see cref="IMailboxStore.ExpungeAsync"/>: since schema
+    /// migration 4 every expunge is set-based and leaves the bodies to the reclaimer.</summary>
+    public Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uids);
+        return store.Mailboxes.ExpungeAsync(mailboxId, uids, cancellationToken);
+    }
 
     public IMessageWriter CreateWriter()
     {
@@ -68,6 +73,12 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
         }
     }
 
+    /// <summary>A message whose last entry and queue entry are gone no longer exists for readers,
+    /// exactly as before reclamation became lazy, although its rows wait for the reclaimer (two
+    /// index probes).</summary>
+    private const string Referenced =
+        "(EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = m.id) OR EXISTS (SELECT 1 FROM queue_entries q WHERE q.message_id = m.id))";
+
     public Task<Stream> OpenMessageAsync(long messageId, CancellationToken cancellationToken) =>
         store.ReadAsync<Stream>(db => db.Snapshot<Stream>(db =>
         {
@@ -76,7 +87,7 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
             long blobId;
             long size;
             using (var r = db.Query(
-                "SELECT b.id, b.hash, typeof(b.data) = 'null', b.size FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id",
+                "SELECT b.id, b.hash, typeof(b.data) = 'null', b.size FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id AND " + Referenced,
                 ("$id", messageId)))
             {
                 if (!r.Read())
@@ -117,7 +128,7 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>
         store.ReadAsync(db =>
         {
-            var value = db.Scalar("SELECT index_data FROM messages WHERE id = $id", ("$id", messageId))
+            var value = db.Scalar("SELECT index_data FROM messages m WHERE m.id = $id AND " + Referenced, ("$id", messageId))
                 ?? throw new StoreNotFoundException("No such message.");
             return new ReadOnlyMemory<byte>((byte[])value);
         }, cancellationToken);
@@ -126,14 +137,15 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     {
         var db = ctx.Db;
 
-        // One blob per content hash; a repeated body only gains a reference (trigger).
+        // One blob per content hash; a repeated body is named by one more message. A blob listed
+        // for reclamation survives because the reclaimer rechecks for naming messages.
         db.Exec(
-            "INSERT INTO blobs(hash, size, data, refcount) VALUES($h, $s, $d, 0) ON CONFLICT(hash) DO NOTHING",
+            "INSERT INTO blobs(hash, size, data) VALUES($h, $s, $d) ON CONFLICT(hash) DO NOTHING",
             ("$h", hash),
             ("$s", length),
             ("$d", inline));
         var messageId = db.Long(
-            "INSERT INTO messages(blob_hash, size, index_data, refcount, created_at) VALUES($h, $s, $i, 0, $t) RETURNING id",
+            "INSERT INTO messages(blob_hash, size, index_data, created_at) VALUES($h, $s, $i, $t) RETURNING id",
             ("$h", hash),
             ("$s", length),
             ("$i", index),
