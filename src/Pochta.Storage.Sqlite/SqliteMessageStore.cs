@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 
+using SQLitePCL;
+
 namespace Pochta.Storage.Sqlite;
 
 internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
@@ -79,36 +81,45 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     private const string Referenced =
         "(EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = m.id) OR EXISTS (SELECT 1 FROM queue_entries q WHERE q.message_id = m.id))";
 
+    /// <summary>The body lookup: whether the body is a file, its hash, and the inline bytes. One
+    /// statement is one read snapshot, so the bytes belong to the row the lookup found.</summary>
+    private const string BodySql =
+        "SELECT typeof(b.data) = 'null', b.hash, b.data FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = ?1 AND " + Referenced;
+
     public Task<Stream> OpenMessageAsync(long messageId, CancellationToken cancellationToken) =>
-        store.ReadAsync<Stream>(db => db.Snapshot<Stream>(db =>
+        store.ReadAsync<Stream>(db =>
         {
-            // One snapshot for the lookup and the blob read: a blobs rowid can be reused once its
-            // row is gone, so the incremental read must see the same state as the lookup.
-            long blobId;
-            long size;
-            using (var r = db.Query(
-                "SELECT b.id, b.hash, typeof(b.data) = 'null', b.size FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id AND " + Referenced,
-                ("$id", messageId)))
+            // Every RETR and body FETCH runs this: one prepared statement stepped through SQLitePCL,
+            // the inline body (at most SmallBlobThreshold) copied once from SQLite's value into a
+            // pooled buffer (no per-message allocation, no per-message sqlite3_blob_open compile).
+            var stmt = db.Raw(BodySql);
+            try
             {
-                if (!r.Read())
+                raw.sqlite3_bind_int64(stmt, 1, messageId);
+                var rc = raw.sqlite3_step(stmt);
+                if (rc == raw.SQLITE_DONE)
                 {
                     throw new StoreNotFoundException("No such message.");
                 }
 
-                if (r.GetBoolean(2))
+                if (rc != raw.SQLITE_ROW)
                 {
-                    return OpenFile(r.GetString(1));
+                    SqliteException.ThrowExceptionForRC(rc, db.Connection.Handle);
                 }
 
-                blobId = r.GetInt64(0);
-                size = r.GetInt64(3);
-            }
+                if (raw.sqlite3_column_int(stmt, 0) != 0)
+                {
+                    // Opened while the statement still holds its snapshot.
+                    return OpenFile(raw.sqlite3_column_text(stmt, 1).utf8_to_string());
+                }
 
-            // An inline body (at most SmallBlobThreshold) is read with one sqlite3_blob_read into
-            // a pooled buffer: no copy through SQLite's column value, no allocation per message.
-            using var blob = new SqliteBlob(db.Connection, "blobs", "data", blobId, readOnly: true);
-            return PooledMemoryStream.ReadFrom(blob, checked((int)Math.Min(size, blob.Length)));
-        }), cancellationToken);
+                return PooledMemoryStream.CopyOf(raw.sqlite3_column_blob(stmt, 2));
+            }
+            finally
+            {
+                raw.sqlite3_reset(stmt);
+            }
+        }, cancellationToken);
 
     private FileStream OpenFile(string hash)
     {
