@@ -235,7 +235,7 @@ public sealed class SqliteMailStore : IMailStore
     /// nothing is left to reclaim.</summary>
     public async Task ReclaimAsync(CancellationToken cancellationToken)
     {
-        var batch = Math.Max(1, Options.ReclaimBatchSize);
+        var batch = Options.ReclaimBatchSize > 0 ? Options.ReclaimBatchSize : new SqliteStoreOptions().ReclaimBatchSize;
         while (await WriteAsync(ctx => Reclaimer.Step(ctx, batch), cancellationToken).ConfigureAwait(false))
         {
         }
