@@ -238,7 +238,22 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         var op = new BackgroundOp(_background!.Step);
         try
         {
-            RunBatch([op], background: true);
+            // Background work only frees what nothing references, so its COMMIT is not fsynced
+            // (synchronous=NORMAL): a crash can only undo it together with every later commit
+            // (the WAL is written in order and the next foreground COMMIT's fsync covers its
+            // frames), which leaves its rows listed for reclamation again. A file it unlinked
+            // then has a row again but no reference: nobody reads it, a new delivery of the same
+            // bytes links the file anew before its row commits (BlobFiles.Publish), and the next
+            // step frees the row.
+            _db.ExecRaw("PRAGMA synchronous = NORMAL");
+            try
+            {
+                RunBatch([op], background: true);
+            }
+            finally
+            {
+                _db.ExecRaw("PRAGMA synchronous = FULL");
+            }
         }
         catch (Exception ex)
         {
