@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -108,6 +109,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Action<int>? _beforeCommit;
     private readonly BackgroundWork? _background;
     private bool _backgroundPending;
+    private long _backgroundResume;
     private long _batches;
     private long _operations;
     private long _backgroundSteps;
@@ -183,7 +185,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 WriteOp? first;
                 if (_backgroundPending)
                 {
-                    if (!_queue.TryTake(out first))
+                    // Paced: after a step, the loop waits about as long as the step took (so
+                    // background work uses at most about half of one core and leaves the rest
+                    // to the sessions), taking any foreground write that arrives meanwhile.
+                    var remaining = _backgroundResume - Stopwatch.GetTimestamp();
+                    var wait = remaining > 0 ? (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency) : 0;
+                    if (!_queue.TryTake(out first, wait))
                     {
                         if (_queue.IsAddingCompleted)
                         {
@@ -235,6 +242,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private void RunBackgroundStep()
     {
+        var started = Stopwatch.GetTimestamp();
         var op = new BackgroundOp(_background!.Step);
         try
         {
@@ -263,6 +271,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
         // After a failure the work waits for the next foreground batch to look again (no hot loop).
         _backgroundPending = op.More && !op.Failed;
+        var now = Stopwatch.GetTimestamp();
+        _backgroundResume = now + (now - started);
     }
 
     private static void Take(List<WriteOp> batch, WriteOp op)

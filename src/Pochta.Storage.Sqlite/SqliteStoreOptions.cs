@@ -17,7 +17,7 @@ public sealed class SqliteStoreOptions
     /// <summary>Messages freed per background reclamation step (one short transaction run only
     /// while no other write waits); 0 turns background reclamation off (then only
     /// <see cref="SqliteMailStore.ReclaimAsync"/> frees storage).</summary>
-    public int ReclaimBatchSize { get; set; } = 64;
+    public int ReclaimBatchSize { get; set; } = 16;
 
     /// <summary>Read connections kept open for reuse.</summary>
     public int MaxIdleReadConnections { get; set; } = 16;
