@@ -63,8 +63,11 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
 
 /// <summary>Background work of the writer (lazy reclamation): <see cref="HasWork"/> runs inside
 /// every foreground batch (cheap), <see cref="Step"/> in its own transaction only while no
-/// foreground operation waits, and returns whether more work remains.</summary>
-internal sealed record BackgroundWork(Func<Db, bool> HasWork, Func<WriteContext, bool> Step);
+/// foreground operation waits, and returns whether more work remains.
+/// <para>It also yields to readers: a step runs only after <see cref="QuietPeriod"/> without a read
+/// starting or ending (<see cref="LastRead"/>, a <see cref="Stopwatch"/> timestamp), unless it has
+/// waited for <see cref="MaxDeferral"/>; then steps run paced under any load.</para></summary>
+internal sealed record BackgroundWork(Func<Db, bool> HasWork, Func<WriteContext, bool> Step, Func<long> LastRead, TimeSpan QuietPeriod, TimeSpan MaxDeferral);
 
 /// <summary>One background step as an operation: nobody awaits it; a failure is logged by the batch.</summary>
 internal sealed class BackgroundOp(Func<WriteContext, bool> step) : WriteOp
@@ -110,6 +113,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly BackgroundWork? _background;
     private bool _backgroundPending;
     private long _backgroundResume;
+    private long _backgroundDeferredSince;
     private long _batches;
     private long _operations;
     private long _backgroundSteps;
@@ -189,7 +193,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                     // background work uses at most about half of one core and leaves the rest
                     // to the sessions), taking any foreground write that arrives meanwhile.
                     var remaining = _backgroundResume - Stopwatch.GetTimestamp();
-                    var wait = remaining > 0 ? (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency) : 0;
+                    var wait = Math.Max(remaining > 0 ? (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency) : 0, ReadersBusyFor());
                     if (!_queue.TryTake(out first, wait))
                     {
                         if (_queue.IsAddingCompleted)
@@ -199,7 +203,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                             continue;
                         }
 
-                        RunBackgroundStep();
+                        if (ReadersBusyFor() == 0)
+                        {
+                            RunBackgroundStep();
+                        }
+
                         continue;
                     }
                 }
@@ -238,6 +246,35 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             _stopped.TrySetResult();
         }
+    }
+
+    /// <summary>Milliseconds until readers have been quiet for the work's quiet period (0: quiet
+    /// now, or the work has been deferred for its maximum and runs regardless).</summary>
+    private int ReadersBusyFor()
+    {
+        var work = _background!;
+        var now = Stopwatch.GetTimestamp();
+        var quiet = (long)(work.QuietPeriod.TotalSeconds * Stopwatch.Frequency);
+        var since = now - work.LastRead();
+        if (since >= quiet)
+        {
+            _backgroundDeferredSince = 0;
+            return 0;
+        }
+
+        if (_backgroundDeferredSince == 0)
+        {
+            _backgroundDeferredSince = now;
+        }
+
+        var deferralLeft = work.MaxDeferral - Stopwatch.GetElapsedTime(_backgroundDeferredSince, now);
+        if (deferralLeft <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        var quietLeft = (quiet - since) * 1000.0 / Stopwatch.Frequency;
+        return Math.Max(1, (int)Math.Ceiling(Math.Min(quietLeft, deferralLeft.TotalMilliseconds)));
     }
 
     private void RunBackgroundStep()

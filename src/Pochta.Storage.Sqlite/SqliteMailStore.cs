@@ -22,6 +22,7 @@ public sealed class SqliteMailStore : IMailStore
     private int _idleReaders;
     private bool _disposed;
     private FileStream? _ownerLock;
+    private long _lastRead;
 
     public SqliteMailStore(SqliteStoreOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
@@ -121,7 +122,9 @@ public sealed class SqliteMailStore : IMailStore
             // Only the owner reclaims in the background (it alone may unlink the freed files); what
             // another process frees is reclaimed by the owner after its next write, or at its start.
             var batch = Options.ReclaimBatchSize;
-            var background = owner && batch > 0 ? new BackgroundWork(Reclaimer.HasWork, ctx => Reclaimer.Step(ctx, batch)) : null;
+            var background = owner && batch > 0
+                ? new BackgroundWork(Reclaimer.HasWork, ctx => Reclaimer.Step(ctx, batch), () => Volatile.Read(ref _lastRead), Options.ReclaimQuietPeriod, Options.ReclaimMaxDeferral)
+                : null;
             _writer = new GroupCommitWriter(db, Time, Changes, Blobs, Options, _logger, background);
         }
 
@@ -218,6 +221,8 @@ public sealed class SqliteMailStore : IMailStore
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _ = Writer;
+        // Background reclamation yields to readers (GroupCommitWriter: it waits for a quiet moment).
+        Volatile.Write(ref _lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
         var db = RentReader();
         try
         {
@@ -226,6 +231,7 @@ public sealed class SqliteMailStore : IMailStore
         finally
         {
             ReturnReader(db);
+            Volatile.Write(ref _lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }
 

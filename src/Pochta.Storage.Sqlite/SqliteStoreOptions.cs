@@ -19,6 +19,15 @@ public sealed class SqliteStoreOptions
     /// <see cref="SqliteMailStore.ReclaimAsync"/> frees storage).</summary>
     public int ReclaimBatchSize { get; set; } = 16;
 
+    /// <summary>Background reclamation waits until no read has started or ended for this long:
+    /// its commits cost every reader (a changed WAL empties the readers' page caches), and a
+    /// lock-step POP3 download measured 40% slower with reclamation running beside it.</summary>
+    public TimeSpan ReclaimQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Longest that background reclamation yields to readers; after it, it runs (paced)
+    /// under any load, so storage is freed on a server that is never quiet.</summary>
+    public TimeSpan ReclaimMaxDeferral { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Read connections kept open for reuse.</summary>
     public int MaxIdleReadConnections { get; set; } = 16;
 

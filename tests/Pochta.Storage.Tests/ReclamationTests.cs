@@ -108,6 +108,41 @@ public sealed class ReclamationTests : IAsyncLifetime
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Background_reclamation_yields_to_readers_up_to_its_maximum_deferral(bool bounded)
+    {
+        await _store.DisposeAsync();
+
+        // Readers count as busy for ten minutes after each read: only the deferral bound lets the
+        // work run.
+        _store = new SqliteMailStore(
+            new SqliteStoreOptions
+            {
+                DataDirectory = _dir.Path,
+                ReclaimQuietPeriod = TimeSpan.FromMinutes(10),
+                ReclaimMaxDeferral = bounded ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromMinutes(10),
+            },
+            TimeProvider.System);
+        await _store.InitializeAsync(Ct);
+        var (_, inbox) = await SetUpAsync();
+        await DeliverAsync(Body("y1", 900), inbox);
+        await DeliverAsync(Body("y2", 900), inbox);
+        await _store.Mailboxes.ExpungeAsync(inbox, [1u], Ct);
+        Assert.Single(await _store.Mailboxes.ListMessagesAsync(inbox, Ct));
+
+        var deadline = DateTime.UtcNow.AddSeconds(bounded ? 30 : 1);
+        while (Scalar("SELECT COUNT(*) FROM messages") > 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Equal(bounded ? 1 : 2, Scalar("SELECT COUNT(*) FROM messages"));
+        await _store.ReclaimAsync(Ct);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM messages"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task A_body_delivered_again_before_reclamation_survives_it(bool large)
     {
         var (_, inbox) = await SetUpAsync();
