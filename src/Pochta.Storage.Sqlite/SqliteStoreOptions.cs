@@ -20,8 +20,8 @@ public sealed class SqliteStoreOptions
     public int ReclaimBatchSize { get; set; } = 16;
 
     /// <summary>Background reclamation waits until no read has started or ended for this long:
-    /// its commits cost every reader (a changed WAL empties the readers' page caches), and a
-    /// lock-step POP3 download measured 40% slower with reclamation running beside it.</summary>
+    /// a lock-step POP3 download measured 40% slower with reclamation running beside it (likely
+    /// because each of its commits makes every reader drop its page cache).</summary>
     public TimeSpan ReclaimQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Longest that background reclamation yields to readers; after it, it runs (paced)
