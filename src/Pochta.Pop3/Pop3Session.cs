@@ -49,6 +49,11 @@ internal sealed partial class Pop3Session : IDisposable
     private CancellationTokenSource? _idle;
     private CancellationTokenSource? _idleLinked;
 
+    // Read-ahead (see ReadAheadAsync): the message number wanted next, and the one body held.
+    private int _readAheadWanted;
+    private int _readAheadNumber;
+    private Stream? _readAhead;
+
     public Pop3Session(MailConnection connection, Pop3Services services)
     {
         Connection = connection;
@@ -127,6 +132,7 @@ internal sealed partial class Pop3Session : IDisposable
         }
         finally
         {
+            await DropReadAheadAsync();
             await CommitPendingSeenAsync(CancellationToken.None);
         }
     }
@@ -256,6 +262,11 @@ internal sealed partial class Pop3Session : IDisposable
         if (flush.IsCompleted)
         {
             return null;
+        }
+
+        if (_readAheadWanted != 0)
+        {
+            await ReadAheadAsync(cancellationToken);
         }
 
         // One timer and one linked token per session, re-armed per wait (not two new sources per command).
@@ -482,12 +493,23 @@ internal sealed partial class Pop3Session : IDisposable
     /// bounds memory); the end of the response goes out with the batch (<see cref="ReadInputAsync"/>).
     /// Returns false when the message is gone (nothing was written then).
     /// </summary>
-    public async Task<bool> StreamMessageAsync(MessageEntry entry, ReadOnlyMemory<byte> okText, int? topLines, CancellationToken cancellationToken)
+    public async Task<bool> StreamMessageAsync(int number, MessageEntry entry, ReadOnlyMemory<byte> okText, int? topLines, CancellationToken cancellationToken)
     {
-        Stream stream;
+        _readAheadWanted = 0;
+        Stream? stream = null;
+        if (_readAhead is not null && _readAheadNumber == number && topLines is null)
+        {
+            stream = _readAhead;
+            _readAhead = null;
+        }
+        else if (topLines is null)
+        {
+            await DropReadAheadAsync();
+        }
+
         try
         {
-            stream = await Services.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
+            stream ??= await Services.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
         }
         catch (Exception e) when (e is StoreNotFoundException or FileNotFoundException)
         {
@@ -535,7 +557,52 @@ internal sealed partial class Pop3Session : IDisposable
             encoder.Complete(Output);
         }
 
+        // A download client asks for the next message next.
+        if (topLines is null && Maildrop!.TryGetLive(number + 1, out _))
+        {
+            _readAheadWanted = number + 1;
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// Read-ahead for lock-step clients (download and delete: RETR n, DELE n, RETR n+1, ...): once
+    /// a RETR response is flushed and no command is buffered, the body of the next message is
+    /// opened while the client reads the response, so the next RETR starts streaming at once. It
+    /// costs no extra work (the open is the one the RETR would do) and runs on the session's own
+    /// flow, never concurrently with a command. Bounded: one body per session (an inline body of at
+    /// most the store's small-blob size, or an open file). The maildrop is a login snapshot, so a
+    /// body read ahead is served even if another protocol expunged the message just afterwards,
+    /// as it would be had the RETR come a moment sooner. Failures are left to the RETR itself.
+    /// </summary>
+    private async ValueTask ReadAheadAsync(CancellationToken cancellationToken)
+    {
+        var number = _readAheadWanted;
+        _readAheadWanted = 0;
+        if (_readAhead is not null || Maildrop is null || !Maildrop.TryGetLive(number, out var entry))
+        {
+            return;
+        }
+
+        try
+        {
+            _readAhead = await Services.Store.Messages.OpenMessageAsync(entry.MessageId, cancellationToken);
+            _readAheadNumber = number;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The RETR opens it again and reports what went wrong.
+        }
+    }
+
+    private async ValueTask DropReadAheadAsync()
+    {
+        if (_readAhead is { } stream)
+        {
+            _readAhead = null;
+            await stream.DisposeAsync();
+        }
     }
 
     private async Task TrySayGoodbyeAsync()

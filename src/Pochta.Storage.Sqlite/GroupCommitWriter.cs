@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -60,6 +61,36 @@ internal sealed class WriteOp<T>(Func<WriteContext, T> work, CancellationToken t
     public override void Cancel() => _completion.TrySetCanceled(token);
 }
 
+/// <summary>Background work of the writer (lazy reclamation): <see cref="HasWork"/> runs inside
+/// every foreground batch (cheap), <see cref="Step"/> in its own transaction only while no
+/// foreground operation waits, and returns whether more work remains.
+/// <para>It also yields to readers: a step runs only after <see cref="QuietPeriod"/> without a read
+/// starting or ending (<see cref="LastRead"/>, a <see cref="Stopwatch"/> timestamp), unless it has
+/// waited for <see cref="MaxDeferral"/>; then steps run paced under any load.</para></summary>
+internal sealed record BackgroundWork(Func<Db, bool> HasWork, Func<WriteContext, bool> Step, Func<long> LastRead, TimeSpan QuietPeriod, TimeSpan MaxDeferral);
+
+/// <summary>One background step as an operation: nobody awaits it; a failure is logged by the batch.</summary>
+internal sealed class BackgroundOp(Func<WriteContext, bool> step) : WriteOp
+{
+    public bool More { get; private set; }
+
+    public bool Failed { get; private set; }
+
+    public override CancellationToken Token => CancellationToken.None;
+
+    public override void Execute(WriteContext context) => More = step(context);
+
+    public override void Succeed()
+    {
+    }
+
+    public override void Fail(Exception exception) => Failed = true;
+
+    public override void Cancel()
+    {
+    }
+}
+
 /// <summary>
 /// Group commit. Every write of the store is an operation on one queue, drained by one loop on
 /// a dedicated thread that owns the only write connection. Whatever queued up while the
@@ -79,11 +110,18 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxBatch;
     private readonly Action<int>? _beforeCommit;
+    private readonly BackgroundWork? _background;
+    private bool _backgroundPending;
+    private long _backgroundResume;
+    private long _backgroundDeferredSince;
     private long _batches;
     private long _operations;
+    private long _backgroundSteps;
 
-    public GroupCommitWriter(Db db, TimeProvider time, IChangeBus bus, BlobFiles blobs, SqliteStoreOptions options, ILogger logger)
+    public GroupCommitWriter(Db db, TimeProvider time, IChangeBus bus, BlobFiles blobs, SqliteStoreOptions options, ILogger logger, BackgroundWork? background = null)
     {
+        _background = background;
+        _backgroundPending = background is not null;
         _db = db;
         _context = new WriteContext(db, time);
         _bus = bus;
@@ -102,6 +140,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>Operations committed so far.</summary>
     public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Background steps committed so far (not counted in <see cref="Batches"/> or <see cref="Operations"/>).</summary>
+    public long BackgroundSteps => Interlocked.Read(ref _backgroundSteps);
 
     public Task<T> RunAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken)
     {
@@ -139,9 +180,42 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         var batch = new List<WriteOp>(_maxBatch);
         try
         {
-            // Blocks this dedicated thread only; whatever arrives during a COMMIT forms the next batch.
-            foreach (var first in _queue.GetConsumingEnumerable())
+            while (true)
             {
+                // Foreground first: background work runs only when nothing is queued, one small
+                // step (its own short transaction) at a time, so a write that arrives meanwhile
+                // waits for at most one step. Blocks this dedicated thread only; whatever arrives
+                // during a COMMIT forms the next batch.
+                WriteOp? first;
+                if (_backgroundPending)
+                {
+                    // Paced: after a step, the loop waits about as long as the step took (so
+                    // background work uses at most about half of one core and leaves the rest
+                    // to the sessions), taking any foreground write that arrives meanwhile.
+                    var remaining = _backgroundResume - Stopwatch.GetTimestamp();
+                    var wait = Math.Max(remaining > 0 ? (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency) : 0, ReadersBusyFor());
+                    if (!_queue.TryTake(out first, wait))
+                    {
+                        if (_queue.IsAddingCompleted)
+                        {
+                            // Stopping: drain what is queued; the rest of the work resumes at the next start.
+                            _backgroundPending = false;
+                            continue;
+                        }
+
+                        if (ReadersBusyFor() == 0)
+                        {
+                            RunBackgroundStep();
+                        }
+
+                        continue;
+                    }
+                }
+                else if (!_queue.TryTake(out first, Timeout.Infinite))
+                {
+                    break;
+                }
+
                 Take(batch, first);
                 while (batch.Count < _maxBatch && _queue.TryTake(out var op))
                 {
@@ -172,6 +246,70 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             _stopped.TrySetResult();
         }
+    }
+
+    /// <summary>Milliseconds until readers have been quiet for the work's quiet period (0: quiet
+    /// now, or the work has been deferred for its maximum and runs regardless).</summary>
+    private int ReadersBusyFor()
+    {
+        var work = _background!;
+        var now = Stopwatch.GetTimestamp();
+        var quiet = (long)(work.QuietPeriod.TotalSeconds * Stopwatch.Frequency);
+        var since = now - work.LastRead();
+        if (since >= quiet)
+        {
+            _backgroundDeferredSince = 0;
+            return 0;
+        }
+
+        if (_backgroundDeferredSince == 0)
+        {
+            _backgroundDeferredSince = now;
+        }
+
+        var deferralLeft = work.MaxDeferral - Stopwatch.GetElapsedTime(_backgroundDeferredSince, now);
+        if (deferralLeft <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
+        var quietLeft = (quiet - since) * 1000.0 / Stopwatch.Frequency;
+        return Math.Max(1, (int)Math.Ceiling(Math.Min(quietLeft, deferralLeft.TotalMilliseconds)));
+    }
+
+    private void RunBackgroundStep()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var op = new BackgroundOp(_background!.Step);
+        try
+        {
+            // Background work only frees what nothing references, so its COMMIT is not fsynced
+            // (synchronous=NORMAL): a crash can only undo it together with every later commit
+            // (the WAL is written in order and the next foreground COMMIT's fsync covers its
+            // frames), which leaves its rows listed for reclamation again. A file it unlinked
+            // then has a row again but no reference: nobody reads it, a new delivery of the same
+            // bytes links the file anew before its row commits (BlobFiles.Publish), and the next
+            // step frees the row.
+            _db.ExecRaw("PRAGMA synchronous = NORMAL");
+            try
+            {
+                RunBatch([op], background: true);
+            }
+            finally
+            {
+                _db.ExecRaw("PRAGMA synchronous = FULL");
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogCritical(ex, "Write loop failure in background work");
+            op.Fail(ex);
+        }
+
+        // After a failure the work waits for the next foreground batch to look again (no hot loop).
+        _backgroundPending = op.More && !op.Failed;
+        var now = Stopwatch.GetTimestamp();
+        _backgroundResume = now + (now - started);
     }
 
     private static void Take(List<WriteOp> batch, WriteOp op)
@@ -233,7 +371,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
-    private void RunBatch(List<WriteOp> batch)
+    private void RunBatch(List<WriteOp> batch, bool background = false)
     {
         var done = new List<WriteOp>(batch.Count);
         List<string> garbage = [];
@@ -262,6 +400,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
             }
 
+            if (_background is not null && !_backgroundPending && done.Count > 0)
+            {
+                _backgroundPending = _background.HasWork(_db);
+            }
+
             using (var reader = _db.Query("SELECT hash FROM blob_garbage"))
             {
                 while (reader.Read())
@@ -275,7 +418,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _db.Exec("DELETE FROM blob_garbage");
             }
 
-            _beforeCommit?.Invoke(done.Count);
+            if (!background)
+            {
+                _beforeCommit?.Invoke(done.Count);
+            }
+
             _db.Exec("COMMIT");
         }
         catch (Exception ex)
@@ -299,8 +446,15 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _operations, done.Count);
+        if (background)
+        {
+            Interlocked.Add(ref _backgroundSteps, done.Count);
+        }
+        else
+        {
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _operations, done.Count);
+        }
 
         // Files whose last reference went are unlinked before the callers hear back, so a
         // completed delete has freed its space.

@@ -1,7 +1,5 @@
 using System.Buffers;
 
-using Microsoft.Data.Sqlite;
-
 namespace Pochta.Storage.Sqlite;
 
 /// <summary>
@@ -16,31 +14,12 @@ internal sealed class PooledMemoryStream : MemoryStream
     private PooledMemoryStream(byte[] rented, int length)
         : base(rented, 0, length, writable: false, publiclyVisible: false) => _rented = rented;
 
-    /// <summary>Reads the first <paramref name="length"/> bytes of an open blob.</summary>
-    public static PooledMemoryStream ReadFrom(SqliteBlob blob, int length)
+    /// <summary>A copy of <paramref name="data"/> (a value SQLite holds only until its statement moves on).</summary>
+    public static PooledMemoryStream CopyOf(ReadOnlySpan<byte> data)
     {
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        try
-        {
-            var read = 0;
-            while (read < length)
-            {
-                var n = blob.Read(rented.AsSpan(read, length - read));
-                if (n == 0)
-                {
-                    throw new InvalidOperationException("Stored body shorter than its recorded size.");
-                }
-
-                read += n;
-            }
-
-            return new PooledMemoryStream(rented, length);
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-            throw;
-        }
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(data.Length, 1));
+        data.CopyTo(rented);
+        return new PooledMemoryStream(rented, data.Length);
     }
 
     protected override void Dispose(bool disposing)

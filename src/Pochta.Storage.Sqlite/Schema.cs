@@ -214,6 +214,45 @@ internal static class Schema
             WHERE id = (SELECT account_id FROM mailboxes WHERE id = OLD.mailbox_id);
         END;
         """,
+
+        // 4: lazy reclamation. The reference counts lived in the large rows (messages carry the
+        // serialized index, blobs the inline body), so every reference change rewrote a
+        // body-sized record inside the caller's transaction (an expunge, a COPY, every delivery).
+        // References are now the rows themselves: mailbox_messages and queue_entries rows name a
+        // message (indexed both ways), messages rows name a blob (messages_blob). Deleting an entry
+        // or a queue entry only records its message in message_garbage; the store's background
+        // reclaimer (Reclaimer.cs) later deletes each listed message that nothing references any
+        // more, then each of their blobs that no message names, and queues file blobs in
+        // blob_garbage. The list is durable, so reclamation resumes after a restart.
+        """
+        DROP TRIGGER mailbox_messages_ref;
+        DROP TRIGGER mailbox_messages_unref;
+        DROP TRIGGER queue_entries_ref;
+        DROP TRIGGER queue_entries_unref;
+        DROP TRIGGER messages_release;
+        DROP TRIGGER messages_ref;
+        DROP TRIGGER messages_unref;
+        DROP TRIGGER blobs_release;
+        ALTER TABLE messages DROP COLUMN refcount;
+        ALTER TABLE blobs DROP COLUMN refcount;
+        CREATE INDEX queue_entries_message ON queue_entries(message_id);
+
+        -- Messages that may have lost their last reference (rechecked when collected).
+        CREATE TABLE message_garbage(message_id INTEGER PRIMARY KEY);
+        CREATE TRIGGER mailbox_messages_release AFTER DELETE ON mailbox_messages BEGIN
+            INSERT OR IGNORE INTO message_garbage(message_id) VALUES(OLD.message_id);
+        END;
+        CREATE TRIGGER queue_entries_release AFTER DELETE ON queue_entries BEGIN
+            INSERT OR IGNORE INTO message_garbage(message_id) VALUES(OLD.message_id);
+        END;
+
+        -- Rows left unreferenced by an older version cannot exist (its triggers deleted them in the
+        -- same transaction), but listing every unreferenced message costs one scan, once.
+        INSERT OR IGNORE INTO message_garbage(message_id)
+            SELECT id FROM messages m
+            WHERE NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = m.id)
+              AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.message_id = m.id);
+        """,
     ];
 
     public static int Apply(Db db)

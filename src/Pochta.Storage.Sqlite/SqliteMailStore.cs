@@ -22,6 +22,7 @@ public sealed class SqliteMailStore : IMailStore
     private int _idleReaders;
     private bool _disposed;
     private FileStream? _ownerLock;
+    private long _lastRead;
 
     public SqliteMailStore(SqliteStoreOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
@@ -91,6 +92,7 @@ public sealed class SqliteMailStore : IMailStore
             CreatePrivateDirectory(TempDirectory);
             Blobs.EnsureLayout();
             var db = Db.Open(DatabasePath, writer: true);
+            bool owner;
             try
             {
                 var applied = Schema.Apply(db);
@@ -99,7 +101,8 @@ public sealed class SqliteMailStore : IMailStore
                     _logger.LogInformation("Applied {Count} schema migrations to {Path}", applied, DatabasePath);
                 }
 
-                if (TryTakeOwnership())
+                owner = TryTakeOwnership();
+                if (owner)
                 {
                     Recover(db);
                 }
@@ -116,7 +119,13 @@ public sealed class SqliteMailStore : IMailStore
                 throw;
             }
 
-            _writer = new GroupCommitWriter(db, Time, Changes, Blobs, Options, _logger);
+            // Only the owner reclaims in the background (it alone may unlink the freed files); what
+            // another process frees is reclaimed by the owner after its next write, or at its start.
+            var batch = Options.ReclaimBatchSize;
+            var background = owner && batch > 0
+                ? new BackgroundWork(Reclaimer.HasWork, ctx => Reclaimer.Step(ctx, batch), () => Volatile.Read(ref _lastRead), Options.ReclaimQuietPeriod, Options.ReclaimMaxDeferral)
+                : null;
+            _writer = new GroupCommitWriter(db, Time, Changes, Blobs, Options, _logger, background);
         }
 
         return Task.CompletedTask;
@@ -135,13 +144,10 @@ public sealed class SqliteMailStore : IMailStore
             staged++;
         }
 
-        // Triggers keep refcounts exact inside every transaction; rows at zero cannot survive a
-        // commit, but a blob_garbage row can (its files were not yet unlinked): clear it.
-        db.ExecRaw("BEGIN IMMEDIATE");
+        // Unreferenced messages and blobs are still listed in message_garbage (reclaimed in the
+        // background from now on); a blob_garbage row can survive a crash between a commit and
+        // its unlinks, and the file pass below covers it.
         db.Exec("DELETE FROM blob_garbage");
-        db.Exec("DELETE FROM messages WHERE refcount <= 0");
-        db.Exec("DELETE FROM blobs WHERE refcount <= 0");
-        db.ExecRaw("COMMIT");
 
         var blobs = Blobs.RemoveUnreferenced(hash => db.Scalar("SELECT 1 FROM blobs WHERE hash = $h AND data IS NULL", ("$h", hash)) is not null);
         if (staged + blobs > 0)
@@ -215,6 +221,8 @@ public sealed class SqliteMailStore : IMailStore
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _ = Writer;
+        // Background reclamation yields to readers (GroupCommitWriter: it waits for a quiet moment).
+        Volatile.Write(ref _lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
         var db = RentReader();
         try
         {
@@ -223,8 +231,24 @@ public sealed class SqliteMailStore : IMailStore
         finally
         {
             ReturnReader(db);
+            Volatile.Write(ref _lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }
+
+    /// <summary>Reclaims now, through the writer, every message that no mailbox entry or queue
+    /// entry references any more and every body that no message names (otherwise done in the
+    /// background after expunges and deletions). For tests and administration; completes when
+    /// nothing is left to reclaim.</summary>
+    public async Task ReclaimAsync(CancellationToken cancellationToken)
+    {
+        var batch = Options.ReclaimBatchSize > 0 ? Options.ReclaimBatchSize : new SqliteStoreOptions().ReclaimBatchSize;
+        while (await WriteAsync(ctx => Reclaimer.Step(ctx, batch), cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>Background reclamation steps committed since start.</summary>
+    public long ReclaimSteps => _writer?.BackgroundSteps ?? 0;
 
     internal Task<T> WriteAsync<T>(Func<WriteContext, T> work, CancellationToken cancellationToken) =>
         Writer.RunAsync(work, cancellationToken);

@@ -400,13 +400,16 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
     }
 
     /// <summary>Removes entries (all \Deleted ones when <paramref name="json"/> is null) and
-    /// leaves a tombstone per UID under one new modseq.</summary>
+    /// leaves a tombstone per UID under one new modseq (RFC 7162 §3.2.10, VANISHED). Set-based: a
+    /// few statements however many UIDs. The entries' messages are only listed for reclamation
+    /// (trigger, schema migration 4): no body-sized row is touched in this transaction, so a
+    /// POP3 UPDATE or a large EXPUNGE commits quickly; counters and quota usage change here.</summary>
     private static (ulong ModSeq, List<uint> Expunged) Expunge(WriteContext ctx, MailboxInfo mailbox, string? json)
     {
         var expunged = new List<uint>();
         using (var r = json is null
-            ? ctx.Db.Query("SELECT uid FROM mailbox_messages WHERE mailbox_id = $m AND (flags & 8) <> 0 ORDER BY uid", ("$m", mailbox.Id))
-            : ctx.Db.Query("SELECT uid FROM mailbox_messages WHERE mailbox_id = $m AND uid IN (SELECT value FROM json_each($u)) ORDER BY uid", ("$m", mailbox.Id), ("$u", json)))
+            ? ctx.Db.Query("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND (flags & 8) <> 0 RETURNING uid", ("$m", mailbox.Id))
+            : ctx.Db.Query("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND uid IN (SELECT value FROM json_each($u)) RETURNING uid", ("$m", mailbox.Id), ("$u", json)))
         {
             while (r.Read())
             {
@@ -419,13 +422,14 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
             return (mailbox.HighestModSeq, expunged);
         }
 
+        // RETURNING gives no order; results are in UID order.
+        expunged.Sort();
         var modSeq = mailbox.HighestModSeq + 1;
-        foreach (var uid in expunged)
-        {
-            ctx.Db.Exec("DELETE FROM mailbox_messages WHERE mailbox_id = $m AND uid = $u", ("$m", mailbox.Id), ("$u", (long)uid));
-            ctx.Db.Exec("INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) VALUES($m, $u, $s)", ("$m", mailbox.Id), ("$u", (long)uid), ("$s", (long)modSeq));
-        }
-
+        ctx.Db.Exec(
+            "INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT $m, value, $s FROM json_each($u)",
+            ("$m", mailbox.Id),
+            ("$u", Rows.JsonIds(expunged)),
+            ("$s", (long)modSeq));
         ctx.Db.Exec("UPDATE mailboxes SET highest_modseq = $s WHERE id = $m", ("$s", (long)modSeq), ("$m", mailbox.Id));
         ctx.Publish(mailbox.AccountId, mailbox.Id, MailboxChangeKind.Expunged, modSeq);
         return (modSeq, expunged);

@@ -1,11 +1,18 @@
 using Microsoft.Data.Sqlite;
 
+using SQLitePCL;
+
 namespace Pochta.Storage.Sqlite;
 
 internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
 {
-    public Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken) =>
-        BulkExpunge.RunAsync(store, mailboxId, uids, cancellationToken);
+    /// <summary>The same operation as <see cref="IMailboxStore.ExpungeAsync"/>: since schema
+    /// migration 4 every expunge is set-based and leaves the bodies to the reclaimer.</summary>
+    public Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uids);
+        return store.Mailboxes.ExpungeAsync(mailboxId, uids, cancellationToken);
+    }
 
     public IMessageWriter CreateWriter()
     {
@@ -68,36 +75,51 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
         }
     }
 
+    /// <summary>A message whose last entry and queue entry are gone no longer exists for readers,
+    /// exactly as before reclamation became lazy, although its rows wait for the reclaimer (two
+    /// index probes).</summary>
+    private const string Referenced =
+        "(EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = m.id) OR EXISTS (SELECT 1 FROM queue_entries q WHERE q.message_id = m.id))";
+
+    /// <summary>The body lookup: whether the body is a file, its hash, and the inline bytes. One
+    /// statement is one read snapshot, so the bytes belong to the row the lookup found.</summary>
+    private const string BodySql =
+        "SELECT typeof(b.data) = 'null', b.hash, b.data FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = ?1 AND " + Referenced;
+
     public Task<Stream> OpenMessageAsync(long messageId, CancellationToken cancellationToken) =>
-        store.ReadAsync<Stream>(db => db.Snapshot<Stream>(db =>
+        store.ReadAsync<Stream>(db =>
         {
-            // One snapshot for the lookup and the blob read: a blobs rowid can be reused once its
-            // row is gone, so the incremental read must see the same state as the lookup.
-            long blobId;
-            long size;
-            using (var r = db.Query(
-                "SELECT b.id, b.hash, typeof(b.data) = 'null', b.size FROM messages m JOIN blobs b ON b.hash = m.blob_hash WHERE m.id = $id",
-                ("$id", messageId)))
+            // Every RETR and body FETCH runs this: one prepared statement stepped through SQLitePCL,
+            // the inline body (at most SmallBlobThreshold) copied once from SQLite's value into a
+            // pooled buffer (no per-message allocation, no per-message sqlite3_blob_open compile).
+            var stmt = db.Raw(BodySql);
+            try
             {
-                if (!r.Read())
+                raw.sqlite3_bind_int64(stmt, 1, messageId);
+                var rc = raw.sqlite3_step(stmt);
+                if (rc == raw.SQLITE_DONE)
                 {
                     throw new StoreNotFoundException("No such message.");
                 }
 
-                if (r.GetBoolean(2))
+                if (rc != raw.SQLITE_ROW)
                 {
-                    return OpenFile(r.GetString(1));
+                    SqliteException.ThrowExceptionForRC(rc, db.Connection.Handle);
                 }
 
-                blobId = r.GetInt64(0);
-                size = r.GetInt64(3);
-            }
+                if (raw.sqlite3_column_int(stmt, 0) != 0)
+                {
+                    // Opened while the statement still holds its snapshot.
+                    return OpenFile(raw.sqlite3_column_text(stmt, 1).utf8_to_string());
+                }
 
-            // An inline body (at most SmallBlobThreshold) is read with one sqlite3_blob_read into
-            // a pooled buffer: no copy through SQLite's column value, no allocation per message.
-            using var blob = new SqliteBlob(db.Connection, "blobs", "data", blobId, readOnly: true);
-            return PooledMemoryStream.ReadFrom(blob, checked((int)Math.Min(size, blob.Length)));
-        }), cancellationToken);
+                return PooledMemoryStream.CopyOf(raw.sqlite3_column_blob(stmt, 2));
+            }
+            finally
+            {
+                raw.sqlite3_reset(stmt);
+            }
+        }, cancellationToken);
 
     private FileStream OpenFile(string hash)
     {
@@ -117,7 +139,7 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     public Task<ReadOnlyMemory<byte>> GetIndexAsync(long messageId, CancellationToken cancellationToken) =>
         store.ReadAsync(db =>
         {
-            var value = db.Scalar("SELECT index_data FROM messages WHERE id = $id", ("$id", messageId))
+            var value = db.Scalar("SELECT index_data FROM messages m WHERE m.id = $id AND " + Referenced, ("$id", messageId))
                 ?? throw new StoreNotFoundException("No such message.");
             return new ReadOnlyMemory<byte>((byte[])value);
         }, cancellationToken);
@@ -126,14 +148,15 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
     {
         var db = ctx.Db;
 
-        // One blob per content hash; a repeated body only gains a reference (trigger).
+        // One blob per content hash; a repeated body is named by one more message. A blob listed
+        // for reclamation survives because the reclaimer rechecks for naming messages.
         db.Exec(
-            "INSERT INTO blobs(hash, size, data, refcount) VALUES($h, $s, $d, 0) ON CONFLICT(hash) DO NOTHING",
+            "INSERT INTO blobs(hash, size, data) VALUES($h, $s, $d) ON CONFLICT(hash) DO NOTHING",
             ("$h", hash),
             ("$s", length),
             ("$d", inline));
         var messageId = db.Long(
-            "INSERT INTO messages(blob_hash, size, index_data, refcount, created_at) VALUES($h, $s, $i, 0, $t) RETURNING id",
+            "INSERT INTO messages(blob_hash, size, index_data, created_at) VALUES($h, $s, $i, $t) RETURNING id",
             ("$h", hash),
             ("$s", length),
             ("$i", index),

@@ -8,10 +8,13 @@ using Pochta.Storage.Sqlite;
 //   loop         concurrent deliveries (small and large) forever; "ACK id uid hash" after each commit
 //   after-blob   one large delivery that stops after its blob file is durable, before the commit
 //   mid-batch    concurrent deliveries whose batch stops after executing, before COMMIT
+//   expunge      30 deliveries ("KEEP id uid hash" for the last 10), one bulk expunge of the first
+//                20, "EXPUNGED", then idle while reclamation runs one message per step (the kill
+//                lands before or during it)
 // The test kills this process (SIGKILL) and checks the store after reopening it.
 if (args.Length != 2)
 {
-    Console.Error.WriteLine("usage: CrashHost DATA loop|after-blob|mid-batch");
+    Console.Error.WriteLine("usage: CrashHost DATA loop|after-blob|mid-batch|expunge");
     return 2;
 }
 
@@ -41,12 +44,46 @@ else if (mode == "mid-batch")
     };
 }
 
+else if (mode == "expunge")
+{
+    options.ReclaimBatchSize = 1;
+}
+
 var store = new SqliteMailStore(options, TimeProvider.System);
 await store.InitializeAsync(CancellationToken.None);
 var account = await store.Directory.FindAccountAsync("crash@example.test", CancellationToken.None)
     ?? throw new InvalidOperationException("the test creates crash@example.test first");
 var inbox = (await store.Mailboxes.FindMailboxAsync(account.Id, "INBOX", CancellationToken.None))!;
 Say("READY");
+
+if (mode == "expunge")
+{
+    var delivered = new List<(long Id, uint Uid, string Hash)>();
+    for (var n = 1; n <= 30; n++)
+    {
+        var body = Body(n, n % 3 == 0 ? 300_000 + n : 2_000 + n);
+        var writer = store.Messages.CreateWriter();
+        await using (writer)
+        {
+            await writer.WriteAsync(body, CancellationToken.None);
+            await using var staged = await writer.CompleteAsync(CancellationToken.None);
+            var result = await store.Messages.CommitAsync(
+                new DeliveryRequest(staged, "I"u8.ToArray(), "", [new LocalDelivery(inbox.Id, MessageFlags.None, [], DateTimeOffset.UtcNow)], [], null),
+                CancellationToken.None);
+            delivered.Add((result.MessageId, result.Uids[0], staged.ContentHash));
+        }
+    }
+
+    foreach (var (id, uid, hash) in delivered.Skip(20))
+    {
+        Say(FormattableString.Invariant($"KEEP {id} {uid} {hash}"));
+    }
+
+    await ((IBulkExpunge)store.Messages).ExpungeManyAsync(inbox.Id, [.. delivered.Take(20).Select(d => d.Uid)], CancellationToken.None);
+    Say("EXPUNGED");
+    await stop.Task;
+    return 0;
+}
 
 var workers = mode switch
 {

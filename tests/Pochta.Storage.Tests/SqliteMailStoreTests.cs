@@ -19,8 +19,10 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     protected override IMailStore OpenStore(TimeProvider time) =>
         new SqliteMailStore(new SqliteStoreOptions { DataDirectory = _dir.Path }, time);
 
-    protected override Task<int> CountBlobsAsync()
+    /// <summary>Bodies after reclamation (which the store otherwise runs in the background).</summary>
+    protected override async Task<int> CountBlobsAsync()
     {
+        await Sqlite.ReclaimAsync(Ct);
         using var db = OpenRaw();
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM blobs";
@@ -30,7 +32,7 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
 
         // Files and rows agree: every file blob row has its file and no file is left over.
         Assert.Equal(fileRows, BlobFiles().Count);
-        return Task.FromResult(rows);
+        return rows;
     }
 
     public override async Task DisposeAsync()
@@ -55,6 +57,21 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         using var cmd = db.CreateCommand();
         cmd.CommandText = sql;
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private List<long> Longs(string sql)
+    {
+        using var db = OpenRaw();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var list = new List<long>();
+        while (r.Read())
+        {
+            list.Add(r.GetInt64(0));
+        }
+
+        return list;
     }
 
     private string Text(string sql)
@@ -146,36 +163,50 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
     }
 
     [Fact]
-    public async Task The_quota_migration_backfills_usage_of_a_version_2_database()
+    public async Task The_quota_and_reclamation_migrations_upgrade_a_version_2_database()
     {
-        var (account, inbox) = await NewAccountAsync();
-        var other = await Store.Mailboxes.CreateMailboxAsync(account.Id, "Other", SpecialUse.None, Ct);
-        var a = Body("a", 1234);
-        var b = Body("b", LargeMessageSize + 7);
-        await DeliverAsync(a, [inbox.Id, other.Id]);
-        await DeliverAsync(b, [other.Id]);
         await Store.DisposeAsync();
+        foreach (var file in Directory.EnumerateFiles(_dir.Path, "pochta.db*"))
+        {
+            File.Delete(file);
+        }
 
-        // Back to schema 2: the quota columns, table and triggers did not exist yet.
+        // A version 2 database written by the old triggers: refcounts in the rows, one message
+        // in two mailboxes, one queued, a blob shared by two messages, and one large file body.
         using (var db = OpenRaw())
         {
             using var cmd = db.CreateCommand();
-            cmd.CommandText = """
-                DROP TRIGGER account_usage_insert;
-                DROP TRIGGER account_usage_delete;
-                DROP TABLE quota_growth;
-                ALTER TABLE accounts DROP COLUMN quota_messages;
-                ALTER TABLE accounts DROP COLUMN used_bytes;
-                ALTER TABLE accounts DROP COLUMN used_messages;
+            cmd.CommandText = Schema.Migrations[0] + Schema.Migrations[1] + """
                 PRAGMA user_version = 2;
+                INSERT INTO domains(id, name, created_at) VALUES(1, 'example.test', 0);
+                INSERT INTO accounts(id, address, domain_id, credential, quota, created_at) VALUES(1, 'u@example.test', 1, 'c', 0, 0);
+                INSERT INTO mailboxes(id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, recent_uid) VALUES(1, 1, 'INBOX', 1, 7, 4, 3, 1), (2, 1, 'Other', 0, 8, 2, 1, 1);
+                INSERT INTO blobs(hash, size, data) VALUES('a', 1234, zeroblob(1234)), ('b', 5000, NULL);
+                INSERT INTO messages(id, blob_hash, size, index_data, created_at) VALUES(1, 'a', 1234, x'00', 0), (2, 'a', 1234, x'00', 0), (3, 'b', 5000, x'00', 0);
+                INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size)
+                    VALUES(1, 1, 1, 0, '', 1, 0, 1234), (2, 1, 1, 0, '', 1, 0, 1234), (1, 2, 2, 0, '', 2, 0, 1234), (1, 3, 3, 0, '', 3, 0, 5000);
+                INSERT INTO queue_entries(id, message_id, sender, ret_full, created_at) VALUES(1, 3, '', 0, 0);
                 """;
             cmd.ExecuteNonQuery();
+            Assert.Equal(2, Scalar("SELECT refcount FROM messages WHERE id = 1"));
+            Assert.Equal(2, Scalar("SELECT refcount FROM blobs WHERE hash = 'a'"));
         }
 
         await RestartAsync();
         Assert.Equal(Schema.Migrations.Length, Scalar("PRAGMA user_version"));
-        Assert.Equal(new QuotaUsage(account.Id, (2L * a.Length) + b.Length, 3, 0, 0), await Store.Directory.GetQuotaUsageAsync(account.Id, Ct));
+        Assert.Equal(new QuotaUsage(1, (3L * 1234) + 5000, 4, 0, 0), await Store.Directory.GetQuotaUsageAsync(1, Ct));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM quota_growth"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name = 'refcount'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM pragma_table_info('blobs') WHERE name = 'refcount'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM message_garbage"));
+
+        // From now on references are the rows: the last entry of message 3 leaves it to the queue,
+        // message 2 goes but its blob stays for message 1.
+        await Store.Mailboxes.ExpungeAsync(1, [2u, 3u], Ct);
+        await Sqlite.ReclaimAsync(Ct);
+        Assert.Equal([1L, 3L], Longs("SELECT id FROM messages ORDER BY id"));
+        Assert.Equal(2, Scalar("SELECT COUNT(*) FROM blobs"));
+        Assert.Equal(new QuotaUsage(1, 2L * 1234, 2, 0, 0), await Store.Directory.GetQuotaUsageAsync(1, Ct));
     }
 
     [Fact]
@@ -325,24 +356,42 @@ public sealed class SqliteMailStoreTests : MailStoreContractTests
         }
 
         Assert.Null(await Store.Directory.FindAccountAsync(account.Address, Ct));
+
+        // The second process did not reclaim (only the owner does); the owner's reclamation frees
+        // the rows, and its next start the file the other process released.
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM message_garbage"));
+        await Sqlite.ReclaimAsync(Ct);
         await Assert.ThrowsAsync<StoreNotFoundException>(() => Store.Messages.OpenMessageAsync(kept.MessageId, Ct));
         await RestartAsync();
         Assert.Empty(BlobFiles());
     }
 
     [Fact]
-    public async Task Reference_counts_match_references()
+    public async Task References_are_rows_and_shared_rows_survive_reclamation()
     {
         var (account, inbox) = await NewAccountAsync();
         var sent = (await Store.Mailboxes.FindMailboxAsync(account.Id, "Sent", Ct))!;
-        await DeliverAsync(Body("r1"), [inbox.Id, sent.Id], [new QueuedRecipient("x@remote.test", null, null)]);
+        var first = await DeliverAsync(Body("r1"), [inbox.Id, sent.Id], [new QueuedRecipient("x@remote.test", null, null)]);
         await DeliverAsync(Body("r1"), [inbox.Id]);
         await Store.Mailboxes.CopyAsync(inbox.Id, [1u, 2u], sent.Id, Ct);
-        Assert.Equal(0, Scalar(
-            "SELECT COUNT(*) FROM messages m WHERE refcount <> " +
-            "(SELECT COUNT(*) FROM mailbox_messages mm WHERE mm.message_id = m.id) + (SELECT COUNT(*) FROM queue_entries q WHERE q.message_id = m.id)"));
-        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM blobs b WHERE refcount <> (SELECT COUNT(*) FROM messages m WHERE m.blob_hash = b.hash)"));
-        Assert.Equal(2, Scalar("SELECT refcount FROM blobs"));
+
+        // Each reference gone lists its message; reclamation keeps every message still named by an
+        // entry or the queue, and the one blob both messages name.
+        await Store.Mailboxes.ExpungeAsync(inbox.Id, [1u, 2u], Ct);
+        await Sqlite.ReclaimAsync(Ct);
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM message_garbage"));
+        Assert.Equal(2, Scalar("SELECT COUNT(*) FROM messages"));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM blobs"));
+
+        // The Sent entries go: the first message lives on for its queue entry only.
+        await Store.Mailboxes.ExpungeAsync(sent.Id, [1u, 2u, 3u], Ct);
+        await Sqlite.ReclaimAsync(Ct);
+        Assert.Equal(first.MessageId, Scalar("SELECT id FROM messages"));
+        Assert.Equal(Body("r1"), await ReadAllAsync(await Store.Messages.OpenMessageAsync(first.MessageId, Ct)));
+        Assert.True(await Store.Queue.DeleteAsync(first.QueueId!.Value, Ct));
+        await Sqlite.ReclaimAsync(Ct);
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM messages"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM blobs"));
     }
 
     [Fact]

@@ -18,7 +18,7 @@ internal sealed class RetrHandler : IPop3CommandHandler
         }
 
         var ok = Encoding.ASCII.GetBytes($"{entry.Size} octets");
-        if (!await session.StreamMessageAsync(entry, ok, topLines: null, cancellationToken))
+        if (!await session.StreamMessageAsync(number, entry, ok, topLines: null, cancellationToken))
         {
             session.Err("Message is no longer available"u8);
             return;

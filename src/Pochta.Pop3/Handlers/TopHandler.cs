@@ -17,7 +17,7 @@ internal sealed class TopHandler : IPop3CommandHandler
             return;
         }
 
-        if (!await session.StreamMessageAsync(entry, OkText, top.Lines, cancellationToken))
+        if (!await session.StreamMessageAsync(top.Message, entry, OkText, top.Lines, cancellationToken))
         {
             session.Err("Message is no longer available"u8);
         }

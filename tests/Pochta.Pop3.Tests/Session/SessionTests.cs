@@ -204,6 +204,71 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task Read_ahead_serves_each_message_its_own_bytes_in_any_order()
+    {
+        await using var h = await Pop3Harness.CreateAsync();
+        var large = "Subject: large\r\n\r\n" + string.Concat(Enumerable.Range(0, 4000).Select(i => $"{(i % 7 == 0 ? "." : "")}row {i}\r\n"));
+        await h.DeliverAsync(h.AliceInbox, "Subject: 1\r\n\r\n1\r\n");
+        await h.DeliverAsync(h.AliceInbox, "Subject: 2\r\n\r\n2\r\n");
+        await h.DeliverAsync(h.AliceInbox, large);
+        await h.DeliverAsync(h.AliceInbox, "Subject: 4\r\n\r\n4\r\n");
+        var c = h.Connect();
+
+        // Lock-step download and delete (each RETR n is followed by DELE n, then RETR n+1, whose
+        // body was read ahead), then out of order: TOP of the message read ahead, a RETR of
+        // another number, and the message read ahead deleted and the next one asked for.
+        await c.RunAsync($"""
+            {Greeting}
+            {Login()}
+            S~ +OK Maildrop has 4 messages
+            C: RETR 1
+            S~ +OK
+            S: Subject: 1
+            S: 
+            S: 1
+            S: .
+            C: DELE 1
+            S: +OK Message deleted
+            C: RETR 2
+            S~ +OK
+            S: Subject: 2
+            S: 
+            S: 2
+            S: .
+            C: TOP 3 0
+            S~ +OK
+            S: Subject: large
+            S: 
+            S: .
+            C: RETR 3
+            S: +OK {large.Length} octets
+            """);
+        Assert.Equal(large, string.Join("\r\n", await c.ReadMultilineAsync()) + "\r\n");
+        await c.RunAsync("""
+            C: RETR 2
+            S~ +OK
+            S: Subject: 2
+            S: 
+            S: 2
+            S: .
+            C: DELE 3
+            S: +OK Message deleted
+            C: RETR 3
+            S: -ERR No such message
+            C: RETR 4
+            S~ +OK
+            S: Subject: 4
+            S: 
+            S: 4
+            S: .
+            C: QUIT
+            S~ +OK
+            S: (closed)
+            """);
+        Assert.Equal([2u, 4u], (await h.ListAsync(h.AliceInbox)).Select(e => e.Uid));
+    }
+
+    [Fact]
     public async Task Quit_expunges_marked_messages_and_a_dropped_connection_deletes_nothing()
     {
         await using var h = await Pop3Harness.CreateAsync();
