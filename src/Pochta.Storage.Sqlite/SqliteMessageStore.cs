@@ -4,7 +4,7 @@ using SQLitePCL;
 
 namespace Pochta.Storage.Sqlite;
 
-internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge
+internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore, IBulkExpunge, IAtomicCommit
 {
     /// <summary>The same operation as <see cref="IMailboxStore.ExpungeAsync"/>: since schema
     /// migration 4 every expunge is set-based and leaves the bodies to the reclaimer.</summary>
@@ -20,7 +20,44 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
         return new MessageWriter(store.TempDirectory, store.Options.SmallBlobThreshold);
     }
 
-    public async Task<DeliveryResult> CommitAsync(DeliveryRequest request, CancellationToken cancellationToken)
+    public async Task<DeliveryResult> CommitAsync(DeliveryRequest request, CancellationToken cancellationToken) =>
+        (await CommitAllAsync([request], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>One write operation (one savepoint of a group commit): a failure of any request
+    /// (quota, a missing mailbox) rolls every one of them back.</summary>
+    public async Task<IReadOnlyList<DeliveryResult>> CommitAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            return [];
+        }
+
+        var prepared = new List<Prepared>(requests.Count);
+        try
+        {
+            foreach (var request in requests)
+            {
+                prepared.Add(await PrepareAsync(request).ConfigureAwait(false));
+            }
+
+            return await store.WriteAsync(
+                ctx => prepared.ConvertAll(p => Commit(ctx, p.Request, p.Hash, p.Length, p.Inline, p.Index)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var p in prepared)
+            {
+                if (p.Inline is null)
+                {
+                    Unpin(p.Hash);
+                }
+            }
+        }
+    }
+
+    private async Task<Prepared> PrepareAsync(DeliveryRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Local.Count == 0 && request.Remote.Count == 0)
@@ -31,15 +68,11 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
         var index = request.Index.ToArray();
         var hash = request.Message.ContentHash;
         var length = request.Message.Length;
-        byte[]? inline;
         switch (request.Message)
         {
             case MemoryStagedMessage memory:
-                inline = memory.Bytes;
-                break;
+                return new Prepared(request, hash, length, memory.Bytes, index);
             case FileStagedMessage file:
-                inline = null;
-
                 // The file is durable under its content name before the row that names it can
                 // commit; it stays marked in flight until the transaction is over.
                 store.Blobs.Acquire(hash);
@@ -57,23 +90,15 @@ internal sealed class SqliteMessageStore(SqliteMailStore store) : IMessageStore,
                     throw;
                 }
 
-                break;
+                return new Prepared(request, hash, length, null, index);
             default:
                 throw new ArgumentException("The staged message was not created by this store.", nameof(request));
         }
-
-        try
-        {
-            return await store.WriteAsync(ctx => Commit(ctx, request, hash, length, inline, index), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (inline is null)
-            {
-                Unpin(hash);
-            }
-        }
     }
+
+    /// <summary>A request ready to commit: its body's hash, and the inline bytes (null: a file
+    /// blob, pinned until the transaction is over).</summary>
+    private sealed record Prepared(DeliveryRequest Request, string Hash, long Length, byte[]? Inline, byte[] Index);
 
     /// <summary>A message whose last entry and queue entry are gone no longer exists for readers,
     /// exactly as before reclamation became lazy, although its rows wait for the reclaimer (two

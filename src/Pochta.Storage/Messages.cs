@@ -88,3 +88,14 @@ public interface IBulkExpunge
 {
     Task<ExpungeResult> ExpungeManyAsync(long mailboxId, IReadOnlyList<uint> uids, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Optional capability of an <see cref="IMessageStore"/> (test with <c>is</c>): commits several
+/// deliveries as one transaction — all of them or none, also across a crash — with the contract
+/// of <see cref="IMessageStore.CommitAsync"/> for each (results in request order). RFC 3502
+/// MULTIAPPEND uses it; without it, callers commit one by one and undo on failure.
+/// </summary>
+public interface IAtomicCommit
+{
+    Task<IReadOnlyList<DeliveryResult>> CommitAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken cancellationToken);
+}

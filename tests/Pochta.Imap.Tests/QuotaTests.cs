@@ -121,6 +121,9 @@ public sealed class QuotaTests
 
         var inbox = (await h.Store.Mailboxes.FindMailboxAsync(h.AccountId, "INBOX", default))!.Id;
         Assert.Empty(await h.Store.Mailboxes.ListMessagesAsync(inbox, default));
+
+        // One transaction for both (crash-atomic too): not even a UID was used.
+        Assert.Equal(1u, (await h.Store.Mailboxes.GetMailboxAsync(inbox, default))!.UidNext);
         var usage = await h.Store.Directory.GetQuotaUsageAsync(h.AccountId, default);
         Assert.NotNull(usage);
         Assert.Equal(0, usage.UsedMessages);

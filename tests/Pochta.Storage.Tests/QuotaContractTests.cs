@@ -65,6 +65,45 @@ public abstract partial class MailStoreContractTests
     }
 
     [Fact]
+    public async Task Commit_all_is_one_transaction_in_order_or_nothing()
+    {
+        var atomic = Assert.IsAssignableFrom<IAtomicCommit>(Store.Messages);
+        var (_, inbox) = await NewAccountAsync();
+        var small = Body("small", 2000);
+        var large = Body("large", LargeMessageSize + 100);
+        await Store.Directory.SetQuotaAsync("user@example.test", small.Length + large.Length + 10, 0, Ct);
+
+        DeliveryRequest Request(StagedMessage staged) =>
+            new(staged, "I"u8.ToArray(), string.Empty, [new LocalDelivery(inbox.Id, MessageFlags.None, [], Time.GetUtcNow())], [], null);
+
+        // An inline and a file body: results in request order, consecutive UIDs.
+        await using (var a = await StageAsync(small))
+        await using (var b = await StageAsync(large))
+        {
+            var results = await atomic.CommitAllAsync([Request(a), Request(b)], Ct);
+            Assert.Equal([1u, 2u], results.Select(r => r.Uids.Single()));
+        }
+
+        // The first request fits the room left, the second passes the limit: neither is
+        // visible and no UID or body is used (the first, committed alone afterwards, gets UID 3).
+        var blobs = await CountBlobsAsync();
+        var first = Body("c", 300);
+        var second = Body("d", LargeMessageSize + 200);
+        await Store.Directory.SetQuotaAsync("user@example.test", small.Length + large.Length + first.Length + (second.Length / 2), 0, Ct);
+        await using (var c = await StageAsync(first))
+        await using (var d = await StageAsync(second))
+        {
+            await Assert.ThrowsAsync<QuotaExceededException>(() => atomic.CommitAllAsync([Request(c), Request(d)], Ct));
+            Assert.Equal(3u, (await atomic.CommitAllAsync([Request(c)], Ct))[0].Uids.Single());
+        }
+
+        Assert.Equal(3, (await Store.Mailboxes.ListMessagesAsync(inbox.Id, Ct)).Count);
+        Assert.Equal(4u, (await Store.Mailboxes.GetMailboxAsync(inbox.Id, Ct))!.UidNext);
+        Assert.Equal(blobs + 1, await CountBlobsAsync());
+    }
+
+
+    [Fact]
     public async Task A_delivery_over_the_storage_limit_fails_whole_and_leaves_nothing()
     {
         var (full, fullInbox) = await NewAccountAsync("full@example.test");
