@@ -15,7 +15,7 @@ internal static class Rows
         "EXISTS(SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)";
 
     public const string EntryColumns =
-        "mm.uid, mm.message_id, mm.flags, mm.keywords, mm.modseq, mm.internal_date, mm.size";
+        "mm.uid, mm.message_id, mm.flags, mm.keywords, mm.modseq, mm.internal_date, mm.size, mm.internal_zone";
 
     public const string EntryFrom = "mailbox_messages mm";
 
@@ -55,8 +55,16 @@ internal static class Rows
         (MessageFlags)r.GetInt32(2),
         Keywords(r.GetString(3)),
         (ulong)r.GetInt64(4),
-        Time(r.GetInt64(5)),
+        InternalDate(r.GetInt64(5), r.GetInt64(7)),
         r.GetInt64(6));
+
+    /// <summary>An INTERNALDATE in the zone it was given in (schema migration 5); an offset out of
+    /// the ±14 h that date-time allows reads as UTC.</summary>
+    public static DateTimeOffset InternalDate(long ms, long zoneMinutes) =>
+        zoneMinutes is >= -14 * 60 and <= 14 * 60 and not 0 ? Time(ms).ToOffset(TimeSpan.FromMinutes(zoneMinutes)) : Time(ms);
+
+    /// <summary>The zone column of an INTERNALDATE (whole minutes east of UTC).</summary>
+    public static long Zone(DateTimeOffset date) => (long)date.Offset.TotalMinutes;
 
     public static List<MessageEntry> Entries(SqliteDataReader r)
     {
@@ -194,7 +202,7 @@ internal static class Rows
         }
 
         ctx.Db.Exec(
-            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) VALUES($m, $u, $id, $f, $k, $s, $d, $z)",
+            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size, internal_zone) VALUES($m, $u, $id, $f, $k, $s, $d, $z, $tz)",
             ("$m", mailboxId),
             ("$u", uid),
             ("$id", messageId),
@@ -202,7 +210,8 @@ internal static class Rows
             ("$f", (int)flags),
             ("$k", keywords),
             ("$s", modSeq),
-            ("$d", internalDate.ToUnixTimeMilliseconds()));
+            ("$d", internalDate.ToUnixTimeMilliseconds()),
+            ("$tz", Zone(internalDate)));
         ctx.Db.Exec("UPDATE mailboxes SET uidnext = $u, highest_modseq = $s WHERE id = $m", ("$m", mailboxId), ("$u", uid + 1), ("$s", modSeq));
         return ((uint)uid, (ulong)modSeq);
     }

@@ -253,6 +253,14 @@ internal static class Schema
             WHERE NOT EXISTS (SELECT 1 FROM mailbox_messages mm WHERE mm.message_id = m.id)
               AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.message_id = m.id);
         """,
+
+        // 5: the zone of an INTERNALDATE given by the client (RFC 9051 §6.3.12 APPEND date-time),
+        // in minutes east of UTC, so FETCH INTERNALDATE returns the date-time as it was given and
+        // SEARCH BEFORE/ON/SINCE compare its own date (§6.4.4: "disregarding time and timezone").
+        // Deliveries keep 0 (UTC); rows from before keep 0, which is what they returned.
+        """
+        ALTER TABLE mailbox_messages ADD COLUMN internal_zone INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int Apply(Db db)

@@ -373,7 +373,7 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
             foreach (var e in entries)
             {
                 ctx.Db.Exec(
-                    "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) VALUES($m, $u, $id, $f, $k, $s, $d, $z)",
+                    "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size, internal_zone) VALUES($m, $u, $id, $f, $k, $s, $d, $z, $tz)",
                     ("$m", destinationMailboxId),
                     ("$u", (long)next),
                     ("$id", e.MessageId),
@@ -381,7 +381,8 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
                     ("$f", (int)e.Flags),
                     ("$k", Rows.StoreKeywords(e.Keywords)),
                     ("$s", (long)modSeq),
-                    ("$d", e.InternalDate.ToUnixTimeMilliseconds()));
+                    ("$d", e.InternalDate.ToUnixTimeMilliseconds()),
+                    ("$tz", Rows.Zone(e.InternalDate)));
                 sourceUids.Add(e.Uid);
                 destinationUids.Add(next);
                 next++;
@@ -443,8 +444,8 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
         var target = Rows.RequireMailbox(ctx.Db, id);
         var modSeq = target.HighestModSeq + 1;
         ctx.Db.Exec(
-            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size) " +
-            "SELECT $t, uid, message_id, flags, keywords, $s, internal_date, size FROM mailbox_messages WHERE mailbox_id = $m",
+            "INSERT INTO mailbox_messages(mailbox_id, uid, message_id, flags, keywords, modseq, internal_date, size, internal_zone) " +
+            "SELECT $t, uid, message_id, flags, keywords, $s, internal_date, size, internal_zone FROM mailbox_messages WHERE mailbox_id = $m",
             ("$t", id),
             ("$s", (long)modSeq),
             ("$m", inbox.Id));

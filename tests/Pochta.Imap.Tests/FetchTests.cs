@@ -15,9 +15,9 @@ public sealed class FetchTests
         await h.DeliverAsync(Simple, date: new DateTimeOffset(2026, 11, 5, 8, 7, 6, TimeSpan.FromHours(-5)));
         var c = await h.LoginAsync("INBOX");
         var size = Simple.ReplaceLineEndings("\r\n").Length;
-        Assert.Equal($"* 1 FETCH (FLAGS (\\Recent) UID 1 RFC822.SIZE {size} INTERNALDATE \" 5-Nov-2026 13:07:06 +0000\")", await c.OneAsync("a FETCH 1 (FLAGS UID RFC822.SIZE INTERNALDATE)"));
+        Assert.Equal($"* 1 FETCH (FLAGS (\\Recent) UID 1 RFC822.SIZE {size} INTERNALDATE \" 5-Nov-2026 08:07:06 -0500\")", await c.OneAsync("a FETCH 1 (FLAGS UID RFC822.SIZE INTERNALDATE)"));
         var fast = await c.OkAsync("b FETCH 1:* FAST");
-        Assert.Equal($"* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \" 5-Nov-2026 13:07:06 +0000\" RFC822.SIZE {size})", fast[0]);
+        Assert.Equal($"* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \" 5-Nov-2026 08:07:06 -0500\" RFC822.SIZE {size})", fast[0]);
         var all = await c.OkAsync("c FETCH 1 ALL");
         Assert.Contains("ENVELOPE (\"Mon, 30 Nov 2026 10:00:00 +0000\" \"Hello there\" ((\"Bob\" NIL \"bob\" \"example.net\")) ((\"Bob\" NIL \"bob\" \"example.net\")) ((\"Bob\" NIL \"bob\" \"example.net\")) ((NIL NIL \"alice\" \"example.test\")) NIL NIL NIL \"<1@example.net>\")", all[0], StringComparison.Ordinal);
         Assert.Equal("d BAD Invalid message sequence number", (await c.CommandAsync("d FETCH 5 FLAGS"))[^1]);

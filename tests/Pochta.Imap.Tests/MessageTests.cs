@@ -86,9 +86,17 @@ public sealed class MessageTests
         Assert.Equal("d NO [TOOBIG] Message too large", (await c.CommandAsync("d APPEND INBOX {999999999999}"))[^1]);
 
         await c.OkAsync("s SELECT INBOX");
-        Assert.Equal("* 1 FETCH (FLAGS (\\Seen \\Recent $Work) INTERNALDATE \" 8-Feb-1994 05:52:25 +0000\")", await c.OneAsync("f FETCH 1 (FLAGS INTERNALDATE)"));
+        // RFC 9051 §6.3.12: the date-time as given, zone included.
+        Assert.Equal("* 1 FETCH (FLAGS (\\Seen \\Recent $Work) INTERNALDATE \" 7-Feb-1994 21:52:25 -0800\")", await c.OneAsync("f FETCH 1 (FLAGS INTERNALDATE)"));
         Assert.Equal("* 3 FETCH (FLAGS (\\Flagged \\Recent))", await c.OneAsync("g FETCH 3 FLAGS"));
         Assert.Equal("* 3 FETCH (BODY[TEXT] {11}\r\nHi Alice.\r\n)", await c.OneAsync("h FETCH 3 BODY.PEEK[TEXT]"));
+        // RFC 9051 §6.4.4: SEARCH compares the date-time's own date ("disregarding time and
+        // timezone"; it is 8 Feb in UTC); COPY keeps the zone.
+        Assert.Equal("* SEARCH 1", await c.OneAsync("f2 SEARCH ON 7-Feb-1994"));
+        Assert.Equal("* SEARCH", await c.OneAsync("f3 SEARCH ON 8-Feb-1994"));
+        await c.OkAsync("f4 COPY 1 Archive");
+        await c.OkAsync("f5 EXAMINE Archive");
+        Assert.Equal("* 1 FETCH (INTERNALDATE \" 7-Feb-1994 21:52:25 -0800\")", await c.OneAsync("f6 FETCH 1 INTERNALDATE"));
     }
 
     [Fact]
