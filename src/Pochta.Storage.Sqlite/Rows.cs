@@ -66,6 +66,17 @@ internal static class Rows
     /// <summary>The zone column of an INTERNALDATE (whole minutes east of UTC).</summary>
     public static long Zone(DateTimeOffset date) => (long)date.Offset.TotalMinutes;
 
+    /// <summary>The entries of a mailbox whose UIDs are in <paramref name="uidsJson"/> (a JSON
+    /// array, <see cref="JsonIds"/>), in UID order; UIDs without an entry are left out.</summary>
+    public static List<MessageEntry> EntriesByUid(Db db, long mailboxId, string uidsJson)
+    {
+        using var r = db.Query(
+            $"SELECT {EntryColumns} FROM {EntryFrom} WHERE mm.mailbox_id = $m AND mm.uid IN (SELECT value FROM json_each($u)) ORDER BY mm.uid",
+            ("$m", mailboxId),
+            ("$u", uidsJson));
+        return Entries(r);
+    }
+
     public static List<MessageEntry> Entries(SqliteDataReader r)
     {
         var list = new List<MessageEntry>();

@@ -270,14 +270,7 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
     private static StorePlan PlanStore(Db db, long mailboxId, string json, FlagOperation operation, MessageFlags flags, IReadOnlyList<string> keywords, ulong? unchangedSince)
     {
         var mailbox = Rows.RequireMailbox(db, mailboxId);
-        List<MessageEntry> entries;
-        using (var r = db.Query(
-            $"SELECT {Rows.EntryColumns} FROM {Rows.EntryFrom} WHERE mm.mailbox_id = $m AND mm.uid IN (SELECT value FROM json_each($u)) ORDER BY mm.uid",
-            ("$m", mailboxId),
-            ("$u", json)))
-        {
-            entries = Rows.Entries(r);
-        }
+        var entries = Rows.EntriesByUid(db, mailboxId, json);
 
         var plan = new StorePlan(mailbox, new List<MessageEntry>(entries.Count), [], []);
         foreach (var entry in entries)
@@ -345,14 +338,7 @@ internal sealed class SqliteMailboxStore(SqliteMailStore store) : IMailboxStore
         {
             var source = Rows.RequireMailbox(ctx.Db, sourceMailboxId);
             var destination = Rows.RequireMailbox(ctx.Db, destinationMailboxId);
-            List<MessageEntry> entries;
-            using (var r = ctx.Db.Query(
-                $"SELECT {Rows.EntryColumns} FROM {Rows.EntryFrom} WHERE mm.mailbox_id = $m AND mm.uid IN (SELECT value FROM json_each($u)) ORDER BY mm.uid",
-                ("$m", sourceMailboxId),
-                ("$u", json)))
-            {
-                entries = Rows.Entries(r);
-            }
+            var entries = Rows.EntriesByUid(ctx.Db, sourceMailboxId, json);
 
             if (entries.Count == 0)
             {
