@@ -166,15 +166,8 @@ internal sealed class AppendHandler : ICommandHandler
             {
                 foreach (var (message, meta) in state.Staged)
                 {
-                    byte[] index;
-                    await using (var read = message.OpenRead())
-                    {
-                        index = await session.Services.Indexer.BuildIndexAsync(read, cancellationToken);
-                    }
-
-                    var delivery = new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now);
-                    var result = await session.Store.Messages.CommitAsync(new DeliveryRequest(message, index, string.Empty, [delivery], [], null), cancellationToken);
-                    uids.Add(result.Uids[0]);
+                    var request = await RequestAsync(session, mailbox, message, meta, now, cancellationToken);
+                    uids.Add((await session.Store.Messages.CommitAsync(request, cancellationToken)).Uids[0]);
                 }
             }
             catch (Exception e) when (uids.Count > 0 || e is QuotaExceededException)
@@ -208,13 +201,7 @@ internal sealed class AppendHandler : ICommandHandler
         var requests = new List<DeliveryRequest>(staged.Count);
         foreach (var (message, meta) in staged)
         {
-            byte[] index;
-            await using (var read = message.OpenRead())
-            {
-                index = await session.Services.Indexer.BuildIndexAsync(read, cancellationToken);
-            }
-
-            requests.Add(new DeliveryRequest(message, index, string.Empty, [new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now)], [], null));
+            requests.Add(await RequestAsync(session, mailbox, message, meta, now, cancellationToken));
         }
 
         IReadOnlyList<DeliveryResult> results;
@@ -231,6 +218,19 @@ internal sealed class AppendHandler : ICommandHandler
         // RFC 4315 §3: APPENDUID uidvalidity uid-set.
         var code = "APPENDUID " + mailbox.UidValidity.ToString(CultureInfo.InvariantCulture) + " " + SequenceSet.Format(results.Select(r => r.Uids[0]).ToList());
         return CommandResult.Ok("APPEND completed", code);
+    }
+
+    /// <summary>One appended message as a delivery into the mailbox: indexed once, with its flags
+    /// and its date-time (or the time of the command).</summary>
+    private static async Task<DeliveryRequest> RequestAsync(ImapSession session, MailboxInfo mailbox, StagedMessage message, AppendMessage meta, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        byte[] index;
+        await using (var read = message.OpenRead())
+        {
+            index = await session.Services.Indexer.BuildIndexAsync(read, cancellationToken);
+        }
+
+        return new DeliveryRequest(message, index, string.Empty, [new LocalDelivery(mailbox.Id, meta.Flags, meta.Keywords, meta.InternalDate ?? now)], [], null);
     }
 
     private static async Task UndoAsync(ImapSession session, long mailboxId, List<uint> uids)
